@@ -1,0 +1,1 @@
+"""PostgreSQL: pool, migrations, named SQL queries, error translation, LISTEN, embedded server."""

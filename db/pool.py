@@ -1,0 +1,44 @@
+"""The connection pool and the one way services open a transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+import asyncpg
+
+APP_ROLE = "allot_app"
+
+Connection = asyncpg.Connection
+Pool = asyncpg.Pool
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    """A pool whose sessions run as the app role, which does not own the tables (so RLS applies)."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"role": APP_ROLE, "application_name": "allot"},
+    )
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    pool: asyncpg.Pool, tenant_id: UUID, *, isolation: str = "read_committed"
+) -> AsyncIterator[asyncpg.Connection]:
+    """One transaction scoped to a tenant: row-level security sees only that tenant's rows."""
+    async with pool.acquire() as conn, conn.transaction(isolation=isolation):
+        await conn.execute("select set_config('allot.tenant_id', $1, true)", str(tenant_id))
+        yield conn
+

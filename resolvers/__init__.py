@@ -1,0 +1,1 @@
+"""Thin resolvers: auth context and input in, one service call, payload out."""

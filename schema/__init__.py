@@ -1,0 +1,1 @@
+"""The GraphQL surface: strawberry types, inputs, payload unions and the root schema."""

@@ -1,0 +1,42 @@
+"""The root Schema: every area's Query, Mutation and Subscription merged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from schema import core
+from schema.errors import SHARED_ERROR_TYPES
+from schema.extensions import OperationMetrics, masked_errors
+from server.settings import Settings
+
+AREAS: tuple[ModuleType, ...] = (core,)
+
+
+def _merged(name: str, modules: Sequence[ModuleType]) -> type | None:
+    parts = tuple(getattr(m, name) for m in modules if hasattr(m, name))
+    return merge_types(name, parts) if parts else None
+
+
+def build_schema(settings: Settings, extra: Sequence[ModuleType] = ()) -> strawberry.Schema:
+    """The served schema; `extra` adds modules (tests use it for a probe table)."""
+    modules = (*AREAS, *extra)
+    query = _merged("Query", modules)
+    assert query is not None
+    return strawberry.Schema(
+        query=query,
+        mutation=_merged("Mutation", modules),
+        subscription=_merged("Subscription", modules),
+        types=SHARED_ERROR_TYPES,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            OperationMetrics,
+            masked_errors,
+        ],
+    )

@@ -1,0 +1,1 @@
+"""ASGI app factory, settings, CLI, token verification and health endpoints."""

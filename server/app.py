@@ -1,0 +1,145 @@
+"""The ASGI app: GraphQL on /graphql, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from types import ModuleType
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from db.embedded import start_embedded
+from db.migrate import migrate, pending
+from db.pool import create_pool
+from schema.root import build_schema
+from server.auth import resolve_jwt_secret
+from server.graphql import AllotGraphQL
+from server.logs import RequestIdMiddleware
+from server.settings import Settings, get_settings
+from server.state import AppState
+from server.workers import WORKERS
+from services.realtime.hub import Hub, PostgresListenBackend
+
+log = logging.getLogger(__name__)
+
+
+async def database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the DSN of the embedded server (started if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    return await asyncio.to_thread(start_embedded, settings.data_dir / "pgdata")
+
+
+async def start(settings: Settings) -> AppState:
+    """Everything the app needs before it serves: secret, database, migrations, pool, hub."""
+    secret = resolve_jwt_secret(settings)
+    dsn = await database_url(settings)
+    if settings.should_migrate:
+        await migrate(dsn)
+    pool = await create_pool(dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    hub = Hub(
+        PostgresListenBackend(
+            dsn,
+            keepalive_seconds=settings.hub_keepalive_seconds,
+            max_backoff_seconds=settings.hub_reconnect_max_seconds,
+        ),
+        queue_size=settings.subscriber_queue_size,
+    )
+    await hub.connect()
+    state = AppState(settings=settings, dsn=dsn, jwt_secret=secret, pool=pool, hub=hub)
+    for factory in WORKERS:
+        state.workers.append(await factory(state))
+    return state
+
+
+async def stop(state: AppState) -> None:
+    """Stop workers, the hub and the pool, in that order."""
+    for worker in reversed(state.workers):
+        with contextlib.suppress(Exception):
+            await worker.stop()
+    await state.hub.close()
+    await asyncio.wait_for(state.pool.close(), 10)
+
+
+def create_app(
+    settings: Settings | None = None, *, extra_schema: Sequence[ModuleType] = ()
+) -> Starlette:
+    """Build the app; start-up work happens in its lifespan."""
+    settings = settings or get_settings()
+    holder: dict[str, AppState] = {}
+
+    def current() -> AppState:
+        return holder["state"]
+
+    graphql = AllotGraphQL(build_schema(settings, extra_schema), settings, current)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        holder["state"] = await start(settings)
+        try:
+            yield
+        finally:
+            await stop(holder.pop("state"))
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        state = holder.get("state")
+        checks = {"database": False, "migrations": False, "hub": False}
+        if state is not None:
+            try:
+                async with state.pool.acquire(timeout=2) as conn:
+                    checks["migrations"] = not await pending(conn)
+                    checks["database"] = True
+            except (TimeoutError, OSError, Exception):  # noqa: BLE001 - any failure = not ready
+                log.warning("readiness check: database unreachable")
+            checks["hub"] = state.hub.listening
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics(_request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    async def home(_request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+
+
+def app_factory() -> Starlette:
+    """For `uvicorn server.app:app_factory --factory`."""
+    return create_app()

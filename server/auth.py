@@ -1,0 +1,113 @@
+"""Bearer JWTs: issue development tokens, verify incoming ones."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import jwt
+
+from server.settings import Settings
+from services.core.principal import Principal, Role
+
+log = logging.getLogger(__name__)
+
+
+class InvalidToken(Exception):
+    """The token is missing a claim, expired, or not signed with our key."""
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message says which and what to do."""
+
+
+def resolve_jwt_secret(settings: Settings) -> str:
+    """The signing key: ALLOT_JWT_SECRET, or for the embedded database one kept under .allot/."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if not settings.embedded:
+        raise ConfigurationError(
+            "ALLOT_JWT_SECRET is not set. With an external DATABASE_URL the signing key must "
+            "be configured: set ALLOT_JWT_SECRET to a long random string."
+        )
+    path = Path(settings.data_dir) / "jwt_secret"
+    if path.exists():
+        secret = path.read_text(encoding="utf-8").strip()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.write_text(secret, encoding="utf-8")
+        path.chmod(0o600)
+    log.warning(
+        "ALLOT_JWT_SECRET is not set; using a development key kept in %s. "
+        "Set ALLOT_JWT_SECRET in production.",
+        path,
+    )
+    return secret
+
+
+def issue_token(
+    secret: str,
+    *,
+    tenant: UUID,
+    user: str,
+    roles: Iterable[Role],
+    ttl: timedelta = timedelta(hours=12),
+    algorithm: str = "HS256",
+    now: datetime | None = None,
+) -> str:
+    """A signed token with claims sub, tenant, roles and exp."""
+    issued = now or datetime.now(UTC)
+    claims = {
+        "sub": user,
+        "tenant": str(tenant),
+        "roles": sorted({r.value for r in roles}),
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def verify_token(secret: str, token: str, *, algorithm: str = "HS256") -> Principal:
+    """The principal a token names; InvalidToken says what is wrong, never echoing the token."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[algorithm], options={"require": ["exp", "sub", "tenant"]}
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("the token has expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise InvalidToken(f"the token is not valid ({type(exc).__name__})") from exc
+    try:
+        tenant = UUID(str(claims["tenant"]))
+    except ValueError as exc:
+        raise InvalidToken("the tenant claim must be a UUID") from exc
+    raw_roles = claims.get("roles", [])
+    if not isinstance(raw_roles, list):
+        raise InvalidToken("the roles claim must be a list")
+    try:
+        roles = frozenset(Role(str(r)) for r in raw_roles)
+    except ValueError as exc:
+        raise InvalidToken(
+            "roles must be among: " + ", ".join(r.value for r in Role)
+        ) from exc
+    return Principal(
+        user_id=str(claims["sub"]),
+        tenant_id=tenant,
+        roles=roles,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )
+
+
+def bearer(value: str | None) -> str | None:
+    """The token in an `Authorization: Bearer <jwt>` value, if any."""
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

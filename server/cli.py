@@ -1,0 +1,141 @@
+"""`allot`: run the server, migrate, print tokens and the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import timedelta
+from uuid import UUID
+
+from server.settings import Settings, get_settings
+from services.core.principal import Role
+
+# The tenant `allot run` prints demo tokens for.
+DEMO_TENANT = UUID("00000000-0000-4000-8000-00000000de70")
+
+
+def _token(settings: Settings, tenant: UUID, user: str, roles: list[Role], hours: float) -> str:
+    from server.auth import issue_token, resolve_jwt_secret
+
+    return issue_token(
+        resolve_jwt_secret(settings),
+        tenant=tenant,
+        user=user,
+        roles=roles,
+        ttl=timedelta(hours=hours),
+        algorithm=settings.jwt_algorithm,
+    )
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    roles = [Role(r) for r in (args.role or ["admin"])]
+    print(_token(settings, args.tenant, args.user, roles, args.hours))
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from db.migrate import migrate
+    from server.app import database_url
+
+    async def run() -> list[str]:
+        return await migrate(await database_url(get_settings()))
+
+    applied = asyncio.run(run())
+    print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    return 0
+
+
+def cmd_schema(_args: argparse.Namespace) -> int:
+    from schema.root import build_schema
+
+    print(build_schema(get_settings()).as_str())
+    return 0
+
+
+def prepare(settings: Settings, *, seed: bool) -> str:
+    """Start the database if embedded, migrate, seed the demo; return the GraphiQL banner."""
+    from db.migrate import migrate
+    from server.app import database_url
+    from server.demo import seed_demo
+
+    async def run() -> list[str]:
+        dsn = await database_url(settings)
+        if settings.should_migrate:
+            await migrate(dsn)
+        return await seed_demo(dsn, DEMO_TENANT) if seed else []
+
+    lines = asyncio.run(run())
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    admin = _token(settings, DEMO_TENANT, "demo-admin", [Role.ADMIN, Role.STAFF], 12)
+    banner = [
+        "",
+        f"Allot is starting. GraphiQL: {url}",
+        "",
+        "Paste this into GraphiQL's headers to act as the demo admin:",
+        f'  {{"Authorization": "Bearer {admin}"}}',
+        *lines,
+        "",
+    ]
+    return "\n".join(banner)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.auth import ConfigurationError
+    from server.logs import configure
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    settings = get_settings().model_copy(update=overrides)
+    configure(settings.log_level)
+    try:
+        banner = prepare(settings, seed=settings.seed_demo and not args.no_seed)
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(banner, flush=True)
+    from server.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        ws_ping_interval=20,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `allot` command."""
+    parser = argparse.ArgumentParser(prog="allot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the server (embedded PostgreSQL unless DATABASE_URL)")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--no-seed", action="store_true", help="do not create the demo data")
+    run.set_defaults(fn=cmd_run)
+
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(fn=cmd_migrate)
+    sub.add_parser("schema", help="print the GraphQL schema (SDL)").set_defaults(fn=cmd_schema)
+
+    token = sub.add_parser("token", help="print a development token")
+    token.add_argument("--tenant", type=UUID, required=True, help="tenant id (a UUID)")
+    token.add_argument("--user", required=True, help="user id (the sub claim)")
+    token.add_argument(
+        "--role", action="append", choices=[r.value for r in Role], help="repeat for several"
+    )
+    token.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
+    token.set_defaults(fn=cmd_token)
+
+    args = parser.parse_args(argv)
+    code: int = args.fn(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Demo data for `allot run` on an empty database (areas add their seeders here)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+import asyncpg
+
+from db.pool import create_pool
+
+# Each seeder fills its area for the tenant if the area is empty, and returns lines to print.
+Seeder = Callable[[asyncpg.Pool, UUID], Awaitable[list[str]]]
+SEEDERS: list[Seeder] = []
+
+
+async def seed_demo(dsn: str, tenant: UUID) -> list[str]:
+    """Run every area's seeder; return what they want printed."""
+    if not SEEDERS:
+        return []
+    pool = await create_pool(dsn, min_size=1, max_size=2)
+    try:
+        lines: list[str] = []
+        for seeder in SEEDERS:
+            lines.extend(await seeder(pool, tenant))
+        return lines
+    finally:
+        await pool.close()

@@ -1,0 +1,57 @@
+"""All settings, read from the environment (prefix ALLOT_, except DATABASE_URL)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process settings; every field maps to an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="ALLOT_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "ALLOT_DATABASE_URL")
+    )
+    jwt_secret: str | None = None
+    jwt_algorithm: str = "HS256"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    data_dir: Path = Path(".allot")
+    migrate_on_start: bool | None = None  # default: True for the embedded database
+    seed_demo: bool = True
+    cors_origins: list[str] = Field(default_factory=list)
+    pool_min_size: int = 2
+    pool_max_size: int = 20
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_query_tokens: int = 2000
+    max_subscriptions_per_connection: int = 50
+    subscriber_queue_size: int = 256
+    hub_keepalive_seconds: float = 5.0
+    hub_reconnect_max_seconds: float = 10.0
+    ws_connection_init_timeout_seconds: float = 10.0
+    hold_ttl_seconds: float = 120.0
+    max_combined_tables: int = 3
+    max_players_per_game: int = 50
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DATABASE_URL is set and Allot runs its own PostgreSQL."""
+        return not self.database_url
+
+    @property
+    def should_migrate(self) -> bool:
+        """Migrate at start: explicit setting, else only for the embedded database."""
+        return self.embedded if self.migrate_on_start is None else self.migrate_on_start
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The rules of each area: pure planners, commands that own transactions, and events."""

@@ -1,0 +1,1 @@
+"""Tenants, users and what a caller may do."""

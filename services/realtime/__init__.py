@@ -1,0 +1,1 @@
+"""The realtime hub and the one way every area writes a subscription."""

@@ -1,0 +1,239 @@
+"""The realtime hub: one LISTEN connection per process, topics routed in process.
+
+`PostgresListenBackend` is a broadcaster backend on a dedicated LISTEN
+connection (db.listener) and one channel. `Hub` is a broadcaster `Broadcast`
+whose fan-out is our own: a dict of topic -> subscribers, each with a bounded
+queue. A subscriber that falls behind has its queue replaced by a single
+RESYNC marker, and every subscriber gets RESYNC after the LISTEN connection is
+restored, so a subscription can always recover with a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from broadcaster import Broadcast, Event
+from broadcaster._backends.base import BroadcastBackend
+
+from db.listener import CHANNEL, Listener
+from services.realtime import metrics
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RESYNC_TOPIC: Final = "*resync*"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One committed change, as a trigger announced it: IDs only, never row contents."""
+
+    topic: str
+    kind: str
+    id: UUID | None
+    version: int | None
+    tenant: UUID | None
+
+    @classmethod
+    def parse(cls, payload: str) -> Change:
+        """Read a notification payload `{"t","k","id","v","tn"}`."""
+        data = json.loads(payload)
+        return cls(
+            topic=str(data["t"]),
+            kind=str(data["k"]),
+            id=UUID(data["id"]) if data.get("id") else None,
+            version=int(data["v"]) if data.get("v") is not None else None,
+            tenant=UUID(data["tn"]) if data.get("tn") else None,
+        )
+
+
+class Resync:
+    """Marker: the subscriber may have missed changes and must take a fresh snapshot."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class PostgresListenBackend(BroadcastBackend):
+    """broadcaster backend on one dedicated LISTEN connection and one channel.
+
+    Topics are not Postgres channels: subscribe/unsubscribe cost nothing, so any
+    number of clients may subscribe to a new topic at once.
+    """
+
+    def __init__(
+        self, dsn: str, *, keepalive_seconds: float = 5.0, max_backoff_seconds: float = 10.0
+    ) -> None:
+        self._dsn = dsn
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self.listener = Listener(
+            dsn,
+            self._payload,
+            self._reconnected,
+            keepalive_seconds=keepalive_seconds,
+            max_backoff_seconds=max_backoff_seconds,
+        )
+
+    def _payload(self, payload: str) -> None:
+        metrics.NOTIFICATIONS.inc()
+        try:
+            topic = json.loads(payload)["t"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed notification")
+            return
+        self._events.put_nowait(Event(str(topic), payload))
+
+    def _reconnected(self) -> None:
+        metrics.HUB_RECONNECTS.inc()
+        self._events.put_nowait(Event(RESYNC_TOPIC, "reconnect"))
+
+    async def connect(self) -> None:
+        await self.listener.start()
+
+    async def disconnect(self) -> None:
+        await self.listener.stop()
+
+    async def subscribe(self, channel: str) -> None:
+        """Nothing to do: the one LISTEN serves every topic."""
+
+    async def unsubscribe(self, channel: str) -> None:
+        """Nothing to do: the one LISTEN serves every topic."""
+
+    async def publish(self, channel: str, message: Any) -> None:
+        """Send a notification outside any transaction (areas notify from triggers instead)."""
+        import asyncpg
+
+        conn = await asyncpg.connect(self._dsn)
+        try:
+            await conn.execute("select pg_notify($1, $2)", CHANNEL, str(message))
+        finally:
+            await conn.close()
+
+    async def next_published(self) -> Event:
+        return await self._events.get()
+
+
+class Subscriber:
+    """A bounded queue of changes for one subscription."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._items: deque[Change | Resync] = deque()
+        self._maxsize = maxsize
+        self._ready = asyncio.Event()
+
+    def push(self, item: Change | Resync) -> None:
+        """Queue an item; on overflow drop everything queued and ask for a resync."""
+        if isinstance(item, Resync) or len(self._items) >= self._maxsize:
+            if not isinstance(item, Resync):
+                item = Resync("overflow")
+            self._items.clear()
+            metrics.RESYNCS.labels(item.reason).inc()
+        self._items.append(item)
+        self._ready.set()
+
+    async def get(self) -> Change | Resync:
+        """The next change, or a Resync marker."""
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Hub(Broadcast):
+    """Routes every notification to the subscribers of its topic, without blocking."""
+
+    def __init__(self, backend: PostgresListenBackend, *, queue_size: int = 256) -> None:
+        super().__init__(backend=backend)
+        self.backend = backend
+        self._topics: dict[str, set[Subscriber]] = {}
+        self._queue_size = queue_size
+        self._memo: OrderedDict[Any, asyncio.Future[Any]] = OrderedDict()
+
+    @property
+    def listening(self) -> bool:
+        """True while the LISTEN connection is up."""
+        return self.backend.listener.listening
+
+    async def _listener(self) -> None:
+        while True:
+            event = await self._backend.next_published()
+            if event.channel == RESYNC_TOPIC:
+                self._memo.clear()
+                for subscribers in self._topics.values():
+                    for subscriber in subscribers:
+                        subscriber.push(Resync("reconnect"))
+                continue
+            subscribers = self._topics.get(event.channel)
+            if not subscribers:
+                continue
+            try:
+                change = Change.parse(event.message)
+            except (ValueError, KeyError, TypeError):
+                log.warning("ignored a malformed notification")
+                continue
+            for subscriber in subscribers:
+                subscriber.push(change)
+
+    @asynccontextmanager
+    async def listen(self, *topics: str) -> AsyncIterator[Subscriber]:
+        """Receive the changes of `topics` until the block exits."""
+        subscriber = Subscriber(self._queue_size)
+        for topic in topics:
+            self._topics.setdefault(topic, set()).add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            for topic in topics:
+                subscribers = self._topics.get(topic)
+                if subscribers is not None:
+                    subscribers.discard(subscriber)
+                    if not subscribers:
+                        del self._topics[topic]
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:  # type: ignore[override]
+        """broadcaster's API, routed through `listen` (race-free, bounded)."""
+        async with self.listen(channel) as subscriber:
+            yield subscriber
+
+    def topic_count(self) -> int:
+        """How many topics have at least one subscriber."""
+        return len(self._topics)
+
+    async def shared(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
+        """Run `load` once per key for all callers: one read per event, not per subscriber.
+
+        The key must include everything the result depends on: the change and
+        the reader's authorization scope.
+        """
+        future = self._memo.get(key)
+        if future is None:
+            future = asyncio.ensure_future(load())
+            self._memo[key] = future
+            while len(self._memo) > 1024:
+                self._memo.popitem(last=False)
+        try:
+            result: T = await asyncio.shield(future)
+        except Exception:
+            if self._memo.get(key) is future:
+                del self._memo[key]
+            raise
+        return result
+
+    async def close(self) -> None:
+        """Stop listening and wake every subscriber with nothing more to come."""
+        with contextlib.suppress(Exception):
+            await self.disconnect()

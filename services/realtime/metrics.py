@@ -1,0 +1,15 @@
+"""Prometheus metrics of the realtime path."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+ACTIVE_SUBSCRIPTIONS = Gauge(
+    "allot_active_subscriptions", "Subscriptions currently open", ["field"]
+)
+EVENTS_DELIVERED = Counter(
+    "allot_events_delivered_total", "Subscription events yielded to clients", ["field"]
+)
+RESYNCS = Counter("allot_resyncs_total", "Resync snapshots sent", ["reason"])
+HUB_RECONNECTS = Counter("allot_hub_reconnects_total", "LISTEN connection reconnects")
+NOTIFICATIONS = Counter("allot_notifications_total", "Notifications received by the hub")

@@ -1,0 +1,1 @@
+"""Test helpers: databases, a real server, a graphql-transport-ws client, a probe table."""

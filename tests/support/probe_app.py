@@ -1,0 +1,13 @@
+"""The real app plus the probe area, for tests that start server processes."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from server.app import create_app
+from tests.support import probe_schema
+
+
+def app_factory() -> Starlette:
+    """For `uvicorn tests.support.probe_app:app_factory --factory`."""
+    return create_app(extra_schema=[probe_schema])
