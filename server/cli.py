@@ -60,15 +60,18 @@ def prepare(settings: Settings, *, seed: bool) -> str:
     from server.app import database_url
     from server.demo import seed_demo
 
+    def token(user: str, roles: list[Role]) -> str:
+        return _token(settings, DEMO_TENANT, user, roles, 12)
+
     async def run() -> list[str]:
         dsn = await database_url(settings)
         if settings.should_migrate:
             await migrate(dsn)
-        return await seed_demo(dsn, DEMO_TENANT) if seed else []
+        return await seed_demo(dsn, DEMO_TENANT, token) if seed else []
 
     lines = asyncio.run(run())
     url = f"http://{settings.host}:{settings.port}/graphql"
-    admin = _token(settings, DEMO_TENANT, "demo-admin", [Role.ADMIN, Role.STAFF], 12)
+    admin = token("demo-admin", [Role.ADMIN])
     banner = [
         "",
         f"Allot is starting. GraphiQL: {url}",

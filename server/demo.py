@@ -8,13 +8,17 @@ from uuid import UUID
 import asyncpg
 
 from db.pool import create_pool
+from services.core.principal import Role
 
-# Each seeder fills its area for the tenant if the area is empty, and returns lines to print.
-Seeder = Callable[[asyncpg.Pool, UUID], Awaitable[list[str]]]
+# token(user_id, roles) -> a signed development token for the demo tenant
+TokenMaker = Callable[[str, list[Role]], str]
+# Each seeder fills its area for the tenant if the area is empty, and returns lines to print
+# (for example the tokens to paste into GraphiQL).
+Seeder = Callable[[asyncpg.Pool, UUID, TokenMaker], Awaitable[list[str]]]
 SEEDERS: list[Seeder] = []
 
 
-async def seed_demo(dsn: str, tenant: UUID) -> list[str]:
+async def seed_demo(dsn: str, tenant: UUID, token: TokenMaker) -> list[str]:
     """Run every area's seeder; return what they want printed."""
     if not SEEDERS:
         return []
@@ -22,7 +26,7 @@ async def seed_demo(dsn: str, tenant: UUID) -> list[str]:
     try:
         lines: list[str] = []
         for seeder in SEEDERS:
-            lines.extend(await seeder(pool, tenant))
+            lines.extend(await seeder(pool, tenant, token))
         return lines
     finally:
         await pool.close()
