@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 APP_ROLE = "allot_app"
+SYSTEM_ROLE = "allot_system"
 
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
@@ -20,14 +21,20 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
-    """A pool whose sessions run as the app role, which does not own the tables (so RLS applies)."""
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 20, role: str = APP_ROLE
+) -> asyncpg.Pool:
+    """A pool whose sessions run as `role`, which owns no table (so RLS always applies).
+
+    SYSTEM_ROLE is for cross-tenant housekeeping and sees only what migrations
+    grant it through allot_system_access().
+    """
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
-        server_settings={"role": APP_ROLE, "application_name": "allot"},
+        server_settings={"role": role, "application_name": f"allot:{role}"},
     )
     assert pool is not None
     return pool
