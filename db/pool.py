@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal, cast
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 APP_ROLE = "allot_app"
 SYSTEM_ROLE = "allot_system"
 
-Connection = asyncpg.Connection
-Pool = asyncpg.Pool
+Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+# What pool.acquire() hands out; it behaves as a Connection.
+AnyConnection = asyncpg.Connection | PoolConnectionProxy
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -42,10 +45,9 @@ async def create_pool(
 
 @asynccontextmanager
 async def tenant_transaction(
-    pool: asyncpg.Pool, tenant_id: UUID, *, isolation: str = "read_committed"
+    pool: asyncpg.Pool, tenant_id: UUID, *, isolation: Isolation = "read_committed"
 ) -> AsyncIterator[asyncpg.Connection]:
     """One transaction scoped to a tenant: row-level security sees only that tenant's rows."""
     async with pool.acquire() as conn, conn.transaction(isolation=isolation):
         await conn.execute("select set_config('allot.tenant_id', $1, true)", str(tenant_id))
-        yield conn
-
+        yield cast(asyncpg.Connection, conn)

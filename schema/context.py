@@ -42,8 +42,7 @@ class Context:
         """The caller, or a clear error if the request carries no valid token."""
         if self.principal is None:
             raise NotAuthenticated(
-                self.auth_problem
-                or "authentication required: send 'Authorization: Bearer <token>'"
+                self.auth_problem or "authentication required: send 'Authorization: Bearer <token>'"
             )
         return self.principal
 

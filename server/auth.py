@@ -92,9 +92,7 @@ def verify_token(secret: str, token: str, *, algorithm: str = "HS256") -> Princi
     try:
         roles = frozenset(Role(str(r)) for r in raw_roles)
     except ValueError as exc:
-        raise InvalidToken(
-            "roles must be among: " + ", ".join(r.value for r in Role)
-        ) from exc
+        raise InvalidToken("roles must be among: " + ", ".join(r.value for r in Role)) from exc
     return Principal(
         user_id=str(claims["sub"]),
         tenant_id=tenant,

@@ -71,10 +71,15 @@ def tenant() -> uuid.UUID:
 def token(tenant: uuid.UUID) -> TokenFactory:
     """make a token: token("admin", user="u1", tenant=other_tenant)."""
 
-    def make(*roles: str, user: str = "user-1", tenant_id: uuid.UUID | None = None, **kw: object) -> str:
+    def make(
+        *roles: str, user: str = "user-1", tenant_id: uuid.UUID | None = None, **kw: object
+    ) -> str:
         return issue_token(
-            TEST_SECRET, tenant=tenant_id or tenant, user=user,
-            roles=[Role(r) for r in (roles or ("admin",))], **kw,  # type: ignore[arg-type]
+            TEST_SECRET,
+            tenant=tenant_id or tenant,
+            user=user,
+            roles=[Role(r) for r in (roles or ("admin",))],
+            **kw,  # type: ignore[arg-type]
         )
 
     return make

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from services.errors import Forbidden
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a user may do within a tenant."""
 
     ADMIN = "admin"

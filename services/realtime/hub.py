@@ -172,8 +172,8 @@ class Hub(Broadcast):
             event = await self._backend.next_published()
             if event.channel == RESYNC_TOPIC:
                 self._memo.clear()
-                for subscribers in self._topics.values():
-                    for subscriber in subscribers:
+                for everyone in self._topics.values():
+                    for subscriber in everyone:
                         subscriber.push(Resync("reconnect"))
                 continue
             subscribers = self._topics.get(event.channel)
@@ -197,10 +197,10 @@ class Hub(Broadcast):
             yield subscriber
         finally:
             for topic in topics:
-                subscribers = self._topics.get(topic)
-                if subscribers is not None:
-                    subscribers.discard(subscriber)
-                    if not subscribers:
+                listening = self._topics.get(topic)
+                if listening is not None:
+                    listening.discard(subscriber)
+                    if not listening:
                         del self._topics[topic]
 
     @asynccontextmanager
@@ -209,9 +209,9 @@ class Hub(Broadcast):
         async with self.listen(channel) as subscriber:
             yield subscriber
 
-    def topic_count(self) -> int:
-        """How many topics have at least one subscriber."""
-        return len(self._topics)
+    def subscriber_count(self) -> int:
+        """How many subscriptions are listening, over all topics."""
+        return sum(len(subscribers) for subscribers in self._topics.values())
 
     async def shared(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
         """Run `load` once per key for all callers: one read per event, not per subscriber.

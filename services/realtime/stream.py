@@ -9,7 +9,7 @@ tenant and rights, and answers a Resync marker with a fresh snapshot marked
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -49,7 +49,7 @@ async def live(
     snapshot: Callable[[], Awaitable[S]],
     delta: Callable[[Change], Awaitable[D | None]],
     allowed: Callable[[Change], bool] = lambda _change: True,
-) -> AsyncIterator[Snapshot[S] | Delta[D]]:
+) -> AsyncGenerator[Snapshot[S] | Delta[D], None]:
     """Yield a snapshot, then a delta per relevant change, forever.
 
     `delta` returns None for a change the subscriber should not see (for

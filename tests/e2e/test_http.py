@@ -27,7 +27,9 @@ async def test_viewer__without_token_is_a_clear_error(server: RunningServer) -> 
 
 
 @pytest.mark.parametrize("bad", ["garbage", "a.b.c"])
-async def test_viewer__invalid_token_is_refused_without_echoing_it(server: RunningServer, bad: str) -> None:
+async def test_viewer__invalid_token_is_refused_without_echoing_it(
+    server: RunningServer, bad: str
+) -> None:
     client = GraphQLHttp(server.base_url, bad)
     body = await client.raw("{ viewer { userId } }")
     await client.close()
@@ -48,7 +50,9 @@ async def test_viewer__token_of_another_secret_is_refused(server: RunningServer,
     from server.auth import issue_token
     from services.core.principal import Role
 
-    forged = issue_token("another-secret-" + "y" * 40, tenant=tenant, user="eve", roles=[Role.ADMIN])
+    forged = issue_token(
+        "another-secret-" + "y" * 40, tenant=tenant, user="eve", roles=[Role.ADMIN]
+    )
     client = GraphQLHttp(server.base_url, forged)
     body = await client.raw("{ viewer { userId } }")
     await client.close()
@@ -122,8 +126,14 @@ async def test_metrics__prometheus_format_with_allot_series(server: RunningServe
     await client.close()
     async with httpx.AsyncClient() as c:
         text = (await c.get(f"{server.base_url}/metrics")).text
-    for series in ("allot_open_websockets", "allot_active_subscriptions", "allot_events_delivered_total",
-                   "allot_resyncs_total", "allot_hub_reconnects_total", "allot_graphql_request_seconds"):
+    for series in (
+        "allot_open_websockets",
+        "allot_active_subscriptions",
+        "allot_events_delivered_total",
+        "allot_resyncs_total",
+        "allot_hub_reconnects_total",
+        "allot_graphql_request_seconds",
+    ):
         assert series in text
     assert 'operation="Who"' in text
 
@@ -135,16 +145,20 @@ async def test_request_id__returned_and_logged_but_token_never_logged(
     caplog.set_level(logging.DEBUG)
     async with httpx.AsyncClient() as c:
         r = await c.post(
-            f"{server.base_url}/graphql", json={"query": "{ viewer { userId } }"},
+            f"{server.base_url}/graphql",
+            json={"query": "{ viewer { userId } }"},
             headers={"authorization": f"Bearer {secret_token}", "x-request-id": "req-42"},
         )
         bad = await c.post(
-            f"{server.base_url}/graphql", json={"query": "{ probeFail }"},
+            f"{server.base_url}/graphql",
+            json={"query": "{ probeFail }"},
             headers={"authorization": f"Bearer {secret_token}"},
         )
     assert r.headers["x-request-id"] == "req-42"
     assert bad.status_code == 200
-    logged = "\n".join(rec.getMessage() + str(getattr(rec, "request_id", "")) for rec in caplog.records)
+    logged = "\n".join(
+        rec.getMessage() + str(getattr(rec, "request_id", "")) for rec in caplog.records
+    )
     assert "req-42" in logged
     assert secret_token not in logged and secret_token not in caplog.text
 
@@ -154,11 +168,18 @@ async def test_cors__allows_configured_origin_only(dsn: str, token) -> None:
 
     settings = test_settings(dsn, cors_origins=["https://app.example"])
     async with serve_in_process(settings) as running, httpx.AsyncClient() as c:
-        ok = await c.options(f"{running.base_url}/graphql", headers={
-            "origin": "https://app.example", "access-control-request-method": "POST",
-            "access-control-request-headers": "authorization,content-type"})
-        other = await c.options(f"{running.base_url}/graphql", headers={
-            "origin": "https://evil.example", "access-control-request-method": "POST"})
+        ok = await c.options(
+            f"{running.base_url}/graphql",
+            headers={
+                "origin": "https://app.example",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "authorization,content-type",
+            },
+        )
+        other = await c.options(
+            f"{running.base_url}/graphql",
+            headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
+        )
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in other.headers

@@ -27,7 +27,13 @@ CONTRACT = Path(__file__).resolve().parents[2] / "schema" / "contract.graphql"
 NOT_BUILT = {"tables", "poems", "party", "loyalty", "tasks"}
 
 # Root fields and setup inputs of each area, by the name stem they use.
-AREA_OF_SECTION = {"000": "party", "001": "loyalty", "002": "tables", "003": "poems", "004": "tasks"}
+AREA_OF_SECTION = {
+    "000": "party",
+    "001": "loyalty",
+    "002": "tables",
+    "003": "poems",
+    "004": "tasks",
+}
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -66,9 +72,9 @@ def _root_field_area(owner: dict[str, str], contract: GraphQLSchema, root: str, 
     named = f.type
     while hasattr(named, "of_type"):
         named = named.of_type
-    area = owner.get(named.name, "core")  # type: ignore[union-attr]
+    area = owner.get(named.name, "core")
     if area == "setup":
-        area = _area_of_setup(named.name) or "core"  # type: ignore[union-attr]
+        area = _area_of_setup(named.name) or "core"
     return area
 
 
@@ -107,19 +113,21 @@ def test_served_schema__contains_the_contract_of_every_built_area() -> None:
         elif isinstance(ctype, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
             assert isinstance(stype, type(ctype)), f"{name} is a different kind of type"
             for fname, cfield in ctype.fields.items():
-                sfield = stype.fields.get(fname)  # type: ignore[union-attr]
+                sfield = stype.fields.get(fname)
                 if sfield is None:
                     missing.append(f"{name}.{fname}")
                     continue
                 if str(sfield.type) != str(cfield.type):
                     missing.append(f"{name}.{fname}: {cfield.type} (served {sfield.type})")
                 for aname, carg in getattr(cfield, "args", {}).items():
-                    sarg = sfield.args.get(aname)  # type: ignore[union-attr]
+                    sarg = sfield.args.get(aname)
                     if sarg is None or str(sarg.type) != str(carg.type):
                         missing.append(f"{name}.{fname}({aname}: {carg.type})")
-            if isinstance(ctype, GraphQLObjectType):
-                have = {i.name for i in stype.interfaces}  # type: ignore[union-attr]
-                missing += [f"{name} implements {i.name}" for i in ctype.interfaces if i.name not in have]
+            if isinstance(ctype, GraphQLObjectType) and isinstance(stype, GraphQLObjectType):
+                have = {i.name for i in stype.interfaces}
+                missing += [
+                    f"{name} implements {i.name}" for i in ctype.interfaces if i.name not in have
+                ]
 
     for root in ("Query", "Mutation", "Subscription"):
         croot = contract.get_type(root)

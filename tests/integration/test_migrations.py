@@ -31,7 +31,9 @@ async def test_migrate__two_at_once_apply_each_file_exactly_once(pg_server: str)
         await admin.close()
 
 
-async def test_migrate__failed_file_leaves_nothing_half_applied(pg_server: str, tmp_path, monkeypatch) -> None:
+async def test_migrate__failed_file_leaves_nothing_half_applied(
+    pg_server: str, tmp_path, monkeypatch
+) -> None:
     import db.migrate as m
 
     good = tmp_path / "0001_good.sql"
@@ -53,7 +55,9 @@ async def test_migrate__failed_file_leaves_nothing_half_applied(pg_server: str, 
         try:
             assert await conn.fetchval("select to_regclass('mig_good') is not null")
             assert not await conn.fetchval("select to_regclass('mig_bad') is not null")
-            assert await conn.fetchval("select array_agg(version) from schema_migrations") == ["0001_good"]
+            assert await conn.fetchval("select array_agg(version) from schema_migrations") == [
+                "0001_good"
+            ]
         finally:
             await conn.close()
     finally:

@@ -21,7 +21,9 @@ def server_dsn() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
-    return start_embedded(Path(tempfile.mkdtemp(prefix="allot-test-")) / "pgdata", delete_on_exit=True)
+    return start_embedded(
+        Path(tempfile.mkdtemp(prefix="allot-test-")) / "pgdata", delete_on_exit=True
+    )
 
 
 def with_database(dsn: str, name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +23,9 @@ class GraphQLHttp:
 
     async def raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The whole response body (data and errors)."""
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}
+        )
         body: dict[str, Any] = response.json()
         return body
 
@@ -37,6 +40,10 @@ class GraphQLHttp:
         await self.client.aclose()
 
 
+# websocket id -> operation id -> messages not yet read by that operation
+_BUFFERS: dict[int, dict[str, deque[dict[str, Any]]]] = {}
+
+
 class Subscription:
     """One subscription on a websocket; `next()` returns the next event's data."""
 
@@ -45,16 +52,25 @@ class Subscription:
         self.id = op_id
         self.protocol = protocol
 
+    async def _message(self, timeout: float) -> dict[str, Any]:
+        """The next message for this subscription; others' messages are kept for them."""
+        buffers: dict[str, deque[dict[str, Any]]] = _BUFFERS.setdefault(id(self.ws), {})
+        mine = buffers.setdefault(self.id, deque())
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not mine:
+            remaining = deadline - asyncio.get_running_loop().time()
+            raw = await asyncio.wait_for(self.ws.recv(), max(remaining, 0.001))
+            message = json.loads(raw)
+            if message.get("type") in ("ka", "ping", "pong") or "id" not in message:
+                continue
+            buffers.setdefault(message["id"], deque()).append(message)
+        return mine.popleft()
+
     async def next(self, timeout: float = 5.0) -> dict[str, Any]:
         """The next `next`/`data` message's payload data; fails on error or completion."""
         while True:
-            raw = await asyncio.wait_for(self.ws.recv(), timeout)
-            message = json.loads(raw)
+            message = await self._message(timeout)
             kind = message.get("type")
-            if kind in ("ka", "ping", "pong"):
-                continue
-            if message.get("id") != self.id:
-                continue
             if kind in ("next", "data"):
                 payload = message["payload"]
                 assert not payload.get("errors"), payload["errors"]
@@ -91,6 +107,8 @@ async def subscribe(
     op_id = uuid.uuid4().hex
     kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
     await ws.send(
-        json.dumps({"id": op_id, "type": kind, "payload": {"query": query, "variables": variables or {}}})
+        json.dumps(
+            {"id": op_id, "type": kind, "payload": {"query": query, "variables": variables or {}}}
+        )
     )
     return Subscription(ws, op_id, protocol)

@@ -50,7 +50,6 @@ class Query:
             rows = await conn.fetch("select * from probe_items order by label")
         return [_item(r) for r in rows]
 
-
     @strawberry.field(description="Fails unexpectedly, to test that internals never leak.")
     async def probe_fail(self, info: Info) -> int:
         info.context.who()
@@ -65,7 +64,9 @@ class Mutation:
     async def probe_add(self, info: Info, label: str) -> ProbeItem:
         who = info.context.who()
         async with tenant_transaction(info.context.pool, who.tenant_id) as conn:
-            row = await conn.fetchrow("insert into probe_items (label) values ($1) returning *", label)
+            row = await conn.fetchrow(
+                "insert into probe_items (label) values ($1) returning *", label
+            )
         return _item(row)
 
 
@@ -90,19 +91,27 @@ class Subscription:
             return await info.context.hub.shared((change, who.tenant_id), load)
 
         stream = live(
-            info.context.hub, who, f"probe:{who.tenant_id}", name="probeEvents",
-            snapshot=snapshot, delta=delta,
+            info.context.hub,
+            who,
+            f"probe:{who.tenant_id}",
+            name="probeEvents",
+            snapshot=snapshot,
+            delta=delta,
         )
         async for event in stream:
             if isinstance(event, Delta):
                 yield ProbeEvent(
-                    kind=ProbeEventKind(event.change.kind), sequence=event.sequence,
-                    resync=False, item=event.data,
+                    kind=ProbeEventKind(event.change.kind),
+                    sequence=event.sequence,
+                    resync=False,
+                    item=event.data,
                 )
             else:
                 yield ProbeEvent(
-                    kind=ProbeEventKind.SNAPSHOT, sequence=event.sequence,
-                    resync=event.resync, items=event.data,
+                    kind=ProbeEventKind.SNAPSHOT,
+                    sequence=event.sequence,
+                    resync=event.resync,
+                    items=event.data,
                 )
 
 

@@ -20,8 +20,8 @@ from starlette.applications import Starlette
 
 from server.app import create_app
 from server.graphql import AllotGraphQL
-from server.state import AppState
 from server.settings import Settings
+from server.state import AppState
 from tests.support import probe_schema
 
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -49,6 +49,9 @@ def test_settings(dsn: str, **overrides: object) -> Settings:
     return Settings.model_validate(values)
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 @dataclass
 class RunningServer:
     base_url: str
@@ -63,7 +66,12 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
     port = free_port()
     app = create_app(settings, extra_schema=[probe_schema])
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
         ws_ping_interval=None,
     )
     server = uvicorn.Server(config)
@@ -108,9 +116,21 @@ def serve_subprocess(dsn: str) -> Iterator[RunningServer]:
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.support.probe_app:app_factory", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.support.probe_app:app_factory",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 30

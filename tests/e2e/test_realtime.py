@@ -1,0 +1,212 @@
+"""The realtime path end to end: triggers -> NOTIFY -> hub -> real websocket subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import asyncpg
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from db.pool import tenant_transaction
+from tests.support.gql import GraphQLHttp, subscribe, websocket
+from tests.support.server import (
+    RunningServer,
+    running_state,
+    serve_in_process,
+    serve_subprocess,
+    test_settings,
+)
+
+PROBE = (
+    "subscription { probeEvents { kind sequence resync items { label } item { label version } } }"
+)
+ADD = "mutation($l: String!) { probeAdd(label: $l) { id } }"
+
+
+async def _add(server: RunningServer, token: str, label: str) -> None:
+    client = GraphQLHttp(server.base_url, token)
+    await client.data(ADD, {"l": label})
+    await client.close()
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_committed_change__reaches_a_websocket_subscriber(
+    server: RunningServer, token, protocol: str
+) -> None:
+    t = token("staff")
+    async with websocket(server.ws_url, t, protocol) as ws:
+        sub = await subscribe(ws, PROBE, protocol=protocol)
+        first = (await sub.next())["probeEvents"]
+        assert first == {
+            "kind": "SNAPSHOT",
+            "sequence": 1,
+            "resync": False,
+            "items": [],
+            "item": None,
+        }
+        await _add(server, t, "hello")
+        event = (await sub.next())["probeEvents"]
+        assert (
+            event["kind"] == "INSERT"
+            and event["sequence"] == 2
+            and event["item"]["label"] == "hello"
+        )
+
+
+async def test_rolled_back_change__never_reaches_a_subscriber(
+    server: RunningServer, token, tenant
+) -> None:
+    t = token("staff")
+    pool = running_state(server).pool
+    async with websocket(server.ws_url, t) as ws:
+        sub = await subscribe(ws, PROBE)
+        await sub.next()
+        with pytest.raises(RuntimeError):
+            async with tenant_transaction(pool, tenant) as conn:
+                await conn.execute("insert into probe_items (label) values ('ghost')")
+                raise RuntimeError("abort")
+        await _add(server, t, "real")
+        event = (await sub.next())["probeEvents"]
+        assert event["item"]["label"] == "real"  # the ghost never arrived before it
+        with pytest.raises(asyncio.TimeoutError):
+            await sub.next(timeout=0.5)
+
+
+async def test_other_tenants_changes__never_reach_a_subscriber(
+    server: RunningServer, token
+) -> None:
+    mine, theirs = token("staff"), token("staff", tenant_id=uuid.uuid4())
+    async with websocket(server.ws_url, mine) as ws:
+        sub = await subscribe(ws, PROBE)
+        await sub.next()
+        await _add(server, theirs, "not yours")
+        await _add(server, mine, "yours")
+        event = (await sub.next())["probeEvents"]
+        assert event["item"]["label"] == "yours"
+
+
+async def test_killed_listen_connection__every_subscription_resyncs_and_keeps_receiving(
+    server: RunningServer, token, dsn: str
+) -> None:
+    t = token("staff")
+    hub = running_state(server).hub
+    async with websocket(server.ws_url, t) as ws1, websocket(server.ws_url, t) as ws2:
+        subs = [
+            await subscribe(ws1, PROBE),
+            await subscribe(ws2, PROBE),
+            await subscribe(ws2, PROBE),
+        ]
+        for s in subs:
+            await s.next()
+        pid = hub.backend.listener.backend_pid
+        assert pid is not None
+        admin = await asyncpg.connect(dsn)
+        try:
+            assert await admin.fetchval("select pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        start = time.monotonic()
+        for s in subs:
+            event = (await s.next(timeout=2.0))["probeEvents"]
+            assert (
+                event["kind"] == "SNAPSHOT" and event["resync"] is True and event["sequence"] == 2
+            )
+        assert time.monotonic() - start < 2.0
+        assert hub.backend.listener.backend_pid not in (None, pid)
+        await _add(server, t, "after")
+        for s in subs:
+            event = (await s.next())["probeEvents"]
+            assert event["item"]["label"] == "after" and event["sequence"] == 3
+
+
+async def test_200_clients_subscribing_to_a_new_topic_at_once__all_succeed(
+    server: RunningServer, token
+) -> None:
+    t = token("staff")
+
+    async def one_client(ready: asyncio.Event) -> str:
+        async with websocket(server.ws_url, t, open_timeout=30) as ws:
+            sub = await subscribe(ws, PROBE)
+            snapshot = (await sub.next(timeout=30))["probeEvents"]
+            assert snapshot["kind"] == "SNAPSHOT"
+            await ready.wait()
+            event = (await sub.next(timeout=30))["probeEvents"]
+            return str(event["item"]["label"])
+
+    ready = asyncio.Event()
+    tasks = [asyncio.create_task(one_client(ready)) for _ in range(200)]
+    hub = running_state(server).hub
+    deadline = time.monotonic() + 60
+    while hub.subscriber_count() < 200 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert hub.subscriber_count() == 200
+    ready.set()
+    await _add(server, t, "everyone")
+    labels = await asyncio.gather(*tasks)
+    assert labels == ["everyone"] * 200
+
+
+async def test_websocket_without_valid_token__is_refused(server: RunningServer) -> None:
+    for bad in (None, "nonsense"):
+        with pytest.raises((AssertionError, ConnectionClosed)) as info:
+            async with websocket(server.ws_url, bad):
+                pass
+        closed = info.value
+        if isinstance(closed, ConnectionClosed):
+            assert closed.rcvd is not None and closed.rcvd.code == 4403
+
+
+async def test_websocket_whose_token_expires__is_closed(server: RunningServer, token) -> None:
+    from datetime import timedelta
+
+    short = token("staff", ttl=timedelta(seconds=2))
+    async with websocket(server.ws_url, short) as ws:
+        sub = await subscribe(ws, PROBE)
+        await sub.next()
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), 10)
+            await asyncio.wait_for(ws.recv(), 10)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 4403
+
+
+async def test_subscriptions_per_connection__limit_is_enforced(dsn: str, token) -> None:
+    async with serve_in_process(test_settings(dsn, max_subscriptions_per_connection=2)) as running:
+        async with websocket(running.ws_url, token("staff")) as ws:
+            a, b = await subscribe(ws, PROBE), await subscribe(ws, PROBE)
+            await a.next()
+            await b.next()
+            third = await subscribe(ws, PROBE)
+            with pytest.raises(AssertionError, match="Subscription limit reached"):
+                await third.next()
+            await a.ws.ping()  # the connection and the first two subscriptions stay open
+            await _add(running, token("staff"), "still here")
+            assert (await a.next())["probeEvents"]["item"]["label"] == "still here"
+
+
+async def test_two_server_processes__a_change_through_one_reaches_a_subscriber_on_the_other(
+    dsn: str, token
+) -> None:
+    t = token("staff")
+    with serve_subprocess(dsn) as a, serve_subprocess(dsn) as b:
+        async with websocket(b.ws_url, t) as ws:
+            sub = await subscribe(ws, PROBE)
+            await sub.next()
+            await _add(a, t, "from A")
+            event = (await sub.next())["probeEvents"]
+            assert event["item"]["label"] == "from A"
+
+
+async def test_shutdown__closes_websockets_with_a_close_code(dsn: str, token) -> None:
+    async with serve_in_process(test_settings(dsn)) as running:
+        ws_cm = websocket(running.ws_url, token("staff"))
+        ws = await ws_cm.__aenter__()
+        sub = await subscribe(ws, PROBE)
+        await sub.next()
+    # leaving the block shut the server down; the client must have seen a proper close
+    with pytest.raises(ConnectionClosed) as info:
+        await asyncio.wait_for(ws.recv(), 5)
+    assert info.value.rcvd is not None and info.value.rcvd.code in (1001, 1012)
+    await ws_cm.__aexit__(None, None, None)

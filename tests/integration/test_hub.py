@@ -1,0 +1,119 @@
+"""The hub and the subscription helper against real PostgreSQL notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import asyncpg
+import psutil
+
+from db.pool import tenant_transaction
+from services.core.principal import Principal, Role
+from services.realtime.hub import Change, Hub, Resync
+from services.realtime.stream import Delta, Snapshot, live
+
+
+async def test_slow_subscriber__memory_bounded_then_resync_snapshot(
+    hub: Hub, pool: asyncpg.Pool
+) -> None:
+    tenant = uuid.uuid4()
+    who = Principal("u", tenant, frozenset({Role.STAFF}))
+    snapshots = 0
+
+    async def snapshot() -> int:
+        nonlocal snapshots
+        snapshots += 1
+        async with tenant_transaction(pool, tenant) as conn:
+            count: int = await conn.fetchval("select count(*) from probe_items")
+        return count
+
+    async def delta(change: Change) -> str:
+        return change.kind
+
+    stream = live(hub, who, f"probe:{tenant}", name="test", snapshot=snapshot, delta=delta)
+    first = await anext(stream)
+    assert isinstance(first, Snapshot) and first.data == 0
+    # The subscriber now stops reading while 10,000 events are committed.
+    rss_before = psutil.Process(os.getpid()).memory_info().rss
+    for _ in range(10):
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute(
+                "insert into probe_items (label) select 'x' || g from generate_series(1, 1000) g"
+            )
+    await asyncio.sleep(1.0)  # let every notification reach the hub
+    queued = max(len(s) for subs in hub._topics.values() for s in subs)
+    assert queued <= 64  # the hub's queue bound, not 10,000
+    rss_after = psutil.Process(os.getpid()).memory_info().rss
+    assert rss_after - rss_before < 50 * 1024 * 1024
+    # Reading again: the next event is a fresh snapshot marked resync, with everything in it.
+    again = await anext(stream)
+    assert isinstance(again, Snapshot) and again.resync and again.data == 10_000
+    assert again.sequence == first.sequence + 1
+    async with tenant_transaction(pool, tenant) as conn:
+        await conn.execute("insert into probe_items (label) values ('later')")
+    later = await asyncio.wait_for(anext(stream), 5)
+    assert (
+        isinstance(later, Delta) and later.data == "insert" and later.sequence == again.sequence + 1
+    )
+    await stream.aclose()
+    assert hub.subscriber_count() == 0
+
+
+async def test_listen__many_subscribers_on_a_new_topic_at_once_all_receive(
+    hub: Hub, pool: asyncpg.Pool
+) -> None:
+    tenant = uuid.uuid4()
+    received: list[Change] = []
+    ready = asyncio.Barrier(201)
+
+    async def one() -> None:
+        async with hub.listen(f"probe:{tenant}") as sub:
+            await ready.wait()
+            item = await asyncio.wait_for(sub.get(), 5)
+            assert isinstance(item, Change)
+            received.append(item)
+
+    tasks = [asyncio.create_task(one()) for _ in range(200)]
+    await ready.wait()
+    async with tenant_transaction(pool, tenant) as conn:
+        await conn.execute("insert into probe_items (label) values ('all')")
+    await asyncio.gather(*tasks)
+    assert len(received) == 200 and {c.kind for c in received} == {"insert"}
+    assert all(c.tenant == tenant for c in received)
+
+
+async def test_shared__runs_one_load_for_many_callers_and_forgets_failures(hub: Hub) -> None:
+    calls = 0
+
+    async def load() -> int:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        return 7
+
+    results = await asyncio.gather(*(hub.shared("k", load) for _ in range(100)))
+    assert results == [7] * 100 and calls == 1
+
+    async def failing() -> int:
+        raise ValueError("boom")
+
+    for _ in range(2):
+        try:
+            await hub.shared("bad", failing)
+        except ValueError:
+            pass
+    assert "bad" not in hub._memo
+
+
+async def test_resync_marker__replaces_queue_on_overflow() -> None:
+    from services.realtime.hub import Subscriber
+
+    sub = Subscriber(maxsize=3)
+    for i in range(10):
+        sub.push(Change("t", "k", None, i, None))
+    assert len(sub) <= 3
+    items = [await sub.get() for _ in range(len(sub))]
+    assert any(isinstance(i, Resync) for i in items)
+    assert items[-1] == Change("t", "k", None, 9, None) or isinstance(items[0], Resync)

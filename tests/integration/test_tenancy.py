@@ -1,0 +1,71 @@
+"""Row-level security: the app role owns nothing and sees only its transaction's tenant."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from db.pool import tenant_transaction
+
+
+async def test_every_tenant_table__has_forced_rls_and_is_not_owned_by_the_app_role(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            """
+            select c.relname, c.relrowsecurity, c.relforcerowsecurity,
+                   pg_get_userbyid(c.relowner) as owner
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = 'public' and c.relkind = 'r'
+              and exists (select 1 from pg_attribute a where a.attrelid = c.oid
+                          and a.attname = 'tenant_id' and not a.attisdropped)
+            """
+        )
+        assert await conn.fetchval("select current_user") == "allot_app"
+    assert rows, "there are tenant tables"
+    for row in rows:
+        assert row["relrowsecurity"] and row["relforcerowsecurity"], row["relname"]
+        assert row["owner"] != "allot_app", row["relname"]
+
+
+async def test_rows_of_another_tenant__are_invisible(pool: asyncpg.Pool) -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    async with tenant_transaction(pool, a) as conn:
+        await conn.execute("insert into probe_items (label) values ('a-secret')")
+    async with tenant_transaction(pool, b) as conn:
+        await conn.execute("insert into probe_items (label) values ('b-row')")
+        labels = [r["label"] for r in await conn.fetch("select label from probe_items")]
+        # even without a where clause, and even an explicit filter on a's id finds nothing
+        assert labels == ["b-row"]
+        assert await conn.fetchval("select count(*) from probe_items where tenant_id = $1", a) == 0
+        assert (
+            await conn.execute("update probe_items set label = 'x' where tenant_id = $1", a)
+            == "UPDATE 0"
+        )
+        assert await conn.execute("delete from probe_items where tenant_id = $1", a) == "DELETE 0"
+
+
+async def test_writing_a_row_for_another_tenant__is_rejected(pool: asyncpg.Pool) -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with tenant_transaction(pool, a) as conn:
+            await conn.execute("insert into probe_items (tenant_id, label) values ($1, 'x')", b)
+
+
+async def test_without_a_tenant__nothing_is_visible(pool: asyncpg.Pool) -> None:
+    async with tenant_transaction(pool, uuid.uuid4()) as conn:
+        await conn.execute("insert into probe_items (label) values ('x')")
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("select count(*) from probe_items") == 0
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("insert into probe_items (label) values ('y')")
+
+
+async def test_tenant_setting__does_not_outlive_its_transaction(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute("select set_config('allot.tenant_id', $1, true)", str(uuid.uuid4()))
+        assert await conn.fetchval("select allot_tenant()") is None
