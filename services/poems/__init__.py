@@ -1,0 +1,1 @@
+"""Linejam-style collaborative poems: assignment matrix and line validation."""
