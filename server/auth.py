@@ -42,12 +42,17 @@ def resolve_jwt_secret(settings: Settings) -> str:
         secret = secrets.token_urlsafe(48)
         path.write_text(secret, encoding="utf-8")
         path.chmod(0o600)
-    log.warning(
-        "ALLOT_JWT_SECRET is not set; using a development key kept in %s. "
-        "Set ALLOT_JWT_SECRET in production.",
-        path,
-    )
+    if path not in _warned:
+        _warned.add(path)
+        log.warning(
+            "ALLOT_JWT_SECRET is not set; using a development key kept in %s. "
+            "Set ALLOT_JWT_SECRET in production.",
+            path,
+        )
     return secret
+
+
+_warned: set[Path] = set()
 
 
 def issue_token(

@@ -55,7 +55,11 @@ def cmd_schema(_args: argparse.Namespace) -> int:
 
 
 def prepare(settings: Settings, *, seed: bool) -> str:
-    """Start the database if embedded, migrate, seed the demo; return the GraphiQL banner."""
+    """Start the database if embedded, migrate, seed the demo; return the GraphiQL banner.
+
+    Development tokens are printed only with the demo (never with --no-seed or
+    ALLOT_SEED_DEMO=false, as in production).
+    """
     from db.migrate import migrate
     from server.app import database_url
     from server.demo import seed_demo
@@ -71,17 +75,17 @@ def prepare(settings: Settings, *, seed: bool) -> str:
 
     lines = asyncio.run(run())
     url = f"http://{settings.host}:{settings.port}/graphql"
-    admin = token("demo-admin", [Role.ADMIN])
-    banner = [
-        "",
-        f"Allot is starting. GraphiQL: {url}",
-        "",
-        "Paste this into GraphiQL's headers to act as the demo admin:",
-        f'  {{"Authorization": "Bearer {admin}"}}',
-        *lines,
-        "",
-    ]
-    return "\n".join(banner)
+    banner = ["", f"Allot is starting. GraphiQL: {url}", ""]
+    if seed:
+        admin = token("demo-admin", [Role.ADMIN])
+        banner += [
+            f"Demo tenant {DEMO_TENANT}. Paste into GraphiQL's Headers tab to act as its admin:",
+            f'  {{"Authorization": "Bearer {admin}"}}',
+            *lines,
+        ]
+    else:
+        banner.append("Make a token with: allot token --tenant <uuid> --user <id> --role admin")
+    return "\n".join([*banner, ""])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
