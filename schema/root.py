@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from schema import core
 from schema.errors import SHARED_ERROR_TYPES
 from schema.extensions import OperationMetrics, masked_errors
+from schema.fanout import SharedEventExecutor
 from server.settings import Settings
 
 AREAS: tuple[ModuleType, ...] = (core,)
@@ -32,6 +33,7 @@ def build_schema(settings: Settings, extra: Sequence[ModuleType] = ()) -> strawb
         mutation=_merged("Mutation", modules),
         subscription=_merged("Subscription", modules),
         types=SHARED_ERROR_TYPES,
+        execution_context_class=SharedEventExecutor,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

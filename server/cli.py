@@ -112,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         ws_ping_interval=20,
+        # Events are small; compressing each one for every subscriber costs more than it saves.
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import contextlib
 import logging
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from schema.context import Context
+from schema.fanout import PersonalData
 from server.auth import InvalidToken, bearer, verify_token
 from server.settings import Settings
 from server.state import AppState
@@ -85,6 +87,19 @@ class AllotGraphQL(GraphQL[Context, None]):
                 except InvalidToken as exc:
                     context.auth_problem = f"authentication failed: {exc}"
         return context
+
+    def encode_json(self, data: object) -> str:
+        """JSON for HTTP and websocket messages; a shared subscription event is serialized once."""
+        if isinstance(data, dict) and data.get("type") == "next":
+            payload = data.get("payload")
+            if isinstance(payload, dict) and len(payload) == 1:
+                result = payload.get("data")
+                if isinstance(result, PersonalData):
+                    return (
+                        f'{{"id":{json.dumps(data["id"])},"type":"next",'
+                        f'"payload":{{"data":{result.to_json()}}}}}'
+                    )
+        return json.dumps(data, separators=(",", ":"))
 
     def _verify(self, token: str) -> Any:
         return verify_token(

@@ -62,7 +62,8 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # Websocket messages pass through untouched: this is the hot path of every event.
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             log.info(
                 "%s %s %s %.1fms",

@@ -209,8 +209,10 @@ class Hub(Broadcast):
         async with self.listen(channel) as subscriber:
             yield subscriber
 
-    def subscriber_count(self) -> int:
-        """How many subscriptions are listening, over all topics."""
+    def subscriber_count(self, topic: str | None = None) -> int:
+        """How many subscriptions listen to `topic` (or to any topic)."""
+        if topic is not None:
+            return len(self._topics.get(topic, ()))
         return sum(len(subscribers) for subscribers in self._topics.values())
 
     async def shared(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
@@ -220,6 +222,9 @@ class Hub(Broadcast):
         the reader's authorization scope.
         """
         future = self._memo.get(key)
+        if future is not None and future.done() and not future.exception():
+            done: T = future.result()  # the common case: another subscriber loaded it
+            return done
         if future is None:
             future = asyncio.ensure_future(load())
             self._memo[key] = future

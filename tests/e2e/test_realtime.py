@@ -123,9 +123,10 @@ async def test_killed_listen_connection__every_subscription_resyncs_and_keeps_re
 
 
 async def test_200_clients_subscribing_to_a_new_topic_at_once__all_succeed(
-    server: RunningServer, token
+    server: RunningServer, token, tenant
 ) -> None:
     t = token("staff")
+    topic = f"probe:{tenant}"
 
     async def one_client(ready: asyncio.Event) -> str:
         async with websocket(server.ws_url, t, open_timeout=30) as ws:
@@ -140,9 +141,9 @@ async def test_200_clients_subscribing_to_a_new_topic_at_once__all_succeed(
     tasks = [asyncio.create_task(one_client(ready)) for _ in range(200)]
     hub = running_state(server).hub
     deadline = time.monotonic() + 60
-    while hub.subscriber_count() < 200 and time.monotonic() < deadline:
+    while hub.subscriber_count(topic) < 200 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert hub.subscriber_count() == 200
+    assert hub.subscriber_count(topic) == 200
     ready.set()
     await _add(server, t, "everyone")
     labels = await asyncio.gather(*tasks)
@@ -210,3 +211,29 @@ async def test_shutdown__closes_websockets_with_a_close_code(dsn: str, token) ->
         await asyncio.wait_for(ws.recv(), 5)
     assert info.value.rcvd is not None and info.value.rcvd.code in (1001, 1012)
     await ws_cm.__aexit__(None, None, None)
+
+
+async def test_delta__executed_once_for_all_subscribers_each_with_its_own_sequence(
+    server: RunningServer, token
+) -> None:
+    from tests.support import probe_schema
+
+    query = "subscription { probeEvents { sequence kind item { label resolutions } } }"
+    t = token("staff")
+    async with websocket(server.ws_url, t) as ws:
+        early = [await subscribe(ws, query) for _ in range(10)]
+        for s in early:
+            await s.next()
+        await _add(server, t, "one")
+        for s in early:
+            assert (await s.next())["probeEvents"]["sequence"] == 2
+        late = [await subscribe(ws, query) for _ in range(10)]
+        for s in late:
+            assert (await s.next())["probeEvents"]["sequence"] == 1
+        before = probe_schema.RESOLUTIONS[0]
+        await _add(server, t, "two")
+        events = [(await s.next())["probeEvents"] for s in early + late]
+    assert probe_schema.RESOLUTIONS[0] == before + 1  # one execution for twenty subscribers
+    assert {e["item"]["resolutions"] for e in events} == {before + 1}
+    assert [e["sequence"] for e in events] == [3] * 10 + [2] * 10
+    assert {e["item"]["label"] for e in events} == {"two"}

@@ -58,7 +58,7 @@ async def test_slow_subscriber__memory_bounded_then_resync_snapshot(
         isinstance(later, Delta) and later.data == "insert" and later.sequence == again.sequence + 1
     )
     await stream.aclose()
-    assert hub.subscriber_count() == 0
+    assert hub.subscriber_count(f"probe:{tenant}") == 0
 
 
 async def test_listen__many_subscribers_on_a_new_topic_at_once_all_receive(

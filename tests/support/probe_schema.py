@@ -10,8 +10,12 @@ import strawberry
 
 from db.pool import tenant_transaction
 from schema.context import Info
+from schema.fanout import shareable
 from services.realtime.hub import Change
 from services.realtime.stream import Delta, live
+
+
+RESOLUTIONS = [0]
 
 
 @strawberry.type
@@ -19,6 +23,11 @@ class ProbeItem:
     id: strawberry.ID
     label: str
     version: int
+
+    @strawberry.field(description="How often this field has been resolved in this process.")
+    def resolutions(self) -> int:
+        RESOLUTIONS[0] += 1
+        return RESOLUTIONS[0]
 
 
 @strawberry.enum
@@ -100,12 +109,13 @@ class Subscription:
         )
         async for event in stream:
             if isinstance(event, Delta):
-                yield ProbeEvent(
+                delta_event = ProbeEvent(
                     kind=ProbeEventKind(event.change.kind),
                     sequence=event.sequence,
                     resync=False,
                     item=event.data,
                 )
+                yield shareable(delta_event, (event.change, who.tenant_id))
             else:
                 yield ProbeEvent(
                     kind=ProbeEventKind.SNAPSHOT,

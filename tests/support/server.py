@@ -73,6 +73,7 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
         access_log=False,
         lifespan="on",
         ws_ping_interval=None,
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -126,6 +127,8 @@ def serve_subprocess(dsn: str) -> Iterator[RunningServer]:
             "127.0.0.1",
             "--port",
             str(port),
+            "--ws-per-message-deflate",
+            "false",
             "--log-level",
             "warning",
         ],
