@@ -1,0 +1,1 @@
+"""Restaurant tables: assigning tables to bookings, and the pure rules behind it."""
