@@ -11,10 +11,11 @@ not marked (snapshots, resyncs) execute per subscriber as usual.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import secrets
 from collections import OrderedDict
-from collections.abc import Awaitable, Hashable
+from collections.abc import Hashable
 from typing import Any, TypeVar
 
 from graphql import ExecutionResult, FieldNode, InlineFragmentNode, OperationType, print_ast
@@ -101,17 +102,16 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return _personal(future, doc[2], int(self.root_value.sequence))
 
 
-
-async def _shared(pending: Awaitable[ExecutionResult] | ExecutionResult, keys: _Keys) -> _Shared:
+async def _shared(pending: Any, keys: _Keys) -> _Shared:
     """Execute once, and serialize once with a marker where each reader's sequence goes."""
-    result = pending if isinstance(pending, ExecutionResult) else await pending
+    result = await pending if inspect.isawaitable(pending) else pending
+    assert isinstance(result, ExecutionResult)  # subscriptions never stream incrementally
     root_key, sequence_keys = keys
     data = result.data
     if not data or not isinstance(data.get(root_key), dict) or result.errors:
         return result, None
     marked = {**data, root_key: {**data[root_key], **dict.fromkeys(sequence_keys, _MARKER)}}
     return result, json.dumps(marked, separators=(",", ":"))
-
 
 
 async def _personal(future: asyncio.Future[_Shared], keys: _Keys, sequence: int) -> ExecutionResult:

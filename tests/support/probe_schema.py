@@ -14,7 +14,6 @@ from schema.fanout import shareable
 from services.realtime.hub import Change
 from services.realtime.stream import Delta, live
 
-
 RESOLUTIONS = [0]
 
 
