@@ -6,16 +6,22 @@ from collections.abc import Sequence
 from types import ModuleType
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
-from schema import core
+from schema import core, poems
 from schema.errors import SHARED_ERROR_TYPES
 from schema.extensions import OperationMetrics, masked_errors
 from schema.fanout import SharedEventExecutor
 from server.settings import Settings
 
-AREAS: tuple[ModuleType, ...] = (core,)
+AREAS: tuple[ModuleType, ...] = (core, poems)
 
 
 def _merged(name: str, modules: Sequence[ModuleType]) -> type | None:
@@ -38,6 +44,9 @@ def build_schema(settings: Settings, extra: Sequence[ModuleType] = ()) -> strawb
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            # Clients send the same few documents again and again: parse and validate once.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
             OperationMetrics,
             masked_errors,
         ],

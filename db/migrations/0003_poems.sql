@@ -15,6 +15,7 @@ create table games (
   round             integer not null default 0,
   round_word_counts integer[] not null,
   matrix            integer[],
+  lines_in_round    integer not null default 0,  -- lines written in `round` (see the guard)
   version           bigint not null default 1,
   created_at        timestamptz not null default now(),
   started_at        timestamptz,
@@ -26,6 +27,7 @@ create table games (
     and cardinality(round_word_counts) between 1 and 100
     and 1 <= all (round_word_counts)),
   constraint games_round_in_range check (round >= 0 and round < cardinality(round_word_counts)),
+  constraint games_lines_in_round_range check (lines_in_round >= 0),
   constraint games_matrix_iff_started check (
     (status = 'LOBBY' and matrix is null and round = 0)
     or (status = 'IN_PROGRESS' and matrix is not null)
@@ -80,7 +82,9 @@ select allot_enable_rls('game_lines');
 revoke update, delete on game_lines from allot_app;
 
 -- Games only move forward; the matrix is set once, at start, and never changes; a round
--- advances only when every seat has written its line of that round.
+-- advances only when every seat has written its line of that round; `lines_in_round` always
+-- equals the lines of the current round. (A trigger function takes a fresh snapshot per
+-- query, so it sees lines committed by racing submissions.)
 create function poems_games_guard() returns trigger
   language plpgsql
   as $$
@@ -114,6 +118,11 @@ begin
       raise exception 'a round advances by one, and only once every player wrote its line'
         using errcode = 'check_violation', constraint = 'games_round_complete';
     end if;
+  end if;
+  if new.status = 'IN_PROGRESS' and new.lines_in_round
+     <> (select count(*) from game_lines where game_id = new.id and round = new.round) then
+    raise exception 'lines_in_round must count the lines of the current round'
+      using errcode = 'check_violation', constraint = 'games_lines_in_round_count';
   end if;
   return new;
 end
@@ -176,8 +185,9 @@ begin
 end
 $$;
 
+-- Seat 0 is the host, inserted with the game itself: no one can be subscribed yet.
 create trigger game_players_notify after insert on game_players
-  for each row execute function poems_notify_player();
+  for each row when (new.seat > 0) execute function poems_notify_player();
 
 create function poems_notify_line() returns trigger
   language plpgsql

@@ -47,26 +47,49 @@ set status = 'IN_PROGRESS', round = 0, matrix = $2::int[], started_at = now(),
     version = version + 1
 where id = $1
 
--- name: submit_context
--- Read after the game row is locked: the caller's line in the requested round, how many
--- lines the current round has, and how many players (= poems) there are.
-select
-  (select text from game_lines where game_id = $1 and round = $2 and seat = $3) as existing_text,
-  (select count(*) from game_lines where game_id = $1 and round = $4)::int as submitted,
-  (select count(*) from game_players where game_id = $1)::int as player_count
+-- name: submit_read
+-- What planning a line needs, read without locking: the game, the caller's seat, and the
+-- caller's line in the requested round if there is one. No row: the caller does not play.
+select g.id, g.status, g.round, g.round_word_counts, g.matrix, p.seat, l.text as existing_text
+from games g
+join game_players p on p.game_id = g.id and p.user_id = $2
+left join game_lines l on l.game_id = g.id and l.round = $3 and l.seat = p.seat
+where g.id = $1
 
 -- name: insert_line
+-- No row when the caller's line of this round was stored meanwhile (a concurrent retry).
+-- The guard trigger re-checks round, author and word count against the game as it is now.
 insert into game_lines (game_id, poem, round, seat, text, word_count)
 values ($1, $2, $3, $4, $5, $6)
+on conflict do nothing
+returning id
 
--- name: record_progress
--- Bump the version after a join or a line; advance the round or complete the game.
+-- name: record_line
+-- Count the line just inserted in round $2; if it was the round's last, advance the round, or
+-- complete the game after the last round. The only statement that holds the game row lock:
+-- an UPDATE that waited for the lock applies to the latest row (READ COMMITTED re-evaluates
+-- it), so racing submissions count every line and advance a round exactly once. No row: the
+-- game is no longer in round $2 (the host ended it).
 update games
 set version = version + 1,
-    round = $2,
-    status = $3,
-    completed_at = case when $3 = 'COMPLETED' then now() else completed_at end
-where id = $1
+    lines_in_round = case
+      when lines_in_round + 1 < array_length(matrix, 2)
+        or round + 1 = cardinality(round_word_counts) then lines_in_round + 1
+      else 0 end,
+    round = case
+      when lines_in_round + 1 = array_length(matrix, 2)
+        and round + 1 < cardinality(round_word_counts) then round + 1
+      else round end,
+    status = case
+      when lines_in_round + 1 = array_length(matrix, 2)
+        and round + 1 = cardinality(round_word_counts) then 'COMPLETED'
+      else status end,
+    completed_at = case
+      when lines_in_round + 1 = array_length(matrix, 2)
+        and round + 1 = cardinality(round_word_counts) then now()
+      else completed_at end
+where id = $1 and status = 'IN_PROGRESS' and round = $2
+returning round, status
 
 -- name: touch_game
 update games set version = version + 1 where id = $1
@@ -76,33 +99,29 @@ update games
 set status = 'COMPLETED', completed_at = now(), version = version + 1
 where id = $1 and status <> 'COMPLETED'
 
--- name: is_member
-select exists (select 1 from game_players where game_id = $1 and user_id = $2)
-
--- name: game
-select id, code, status, round, round_word_counts, host_user_id, version,
-       coalesce(array_length(matrix, 2), 0) as poem_count
-from games
-where id = $1
-
--- name: players
--- Every player of the game in seat order, and whether each has written its line of the
--- current round (only meaningful while the game is in progress).
-select p.id, p.user_id, p.display_name, p.seat,
-       (g.status = 'IN_PROGRESS' and l.id is not null) as submitted
-from game_players p
-join games g on g.id = p.game_id
-left join game_lines l on l.game_id = p.game_id and l.round = g.round and l.seat = p.seat
-where p.game_id = $1
-order by p.seat
-
--- name: revealed_lines
--- The lines of a game, only once it is completed: the one query that reads poems whole.
-select l.poem, l.round, l.seat, l.text
-from game_lines l
-join games g on g.id = l.game_id
-where l.game_id = $1 and g.status = 'COMPLETED'
-order by l.poem, l.round
+-- name: game_view
+-- The game as its players see it, in one read: the game; its players in seat order, each with
+-- whether they wrote the current round's line; and every line, but only once the game is
+-- COMPLETED. `member`: whether user $2 plays in it (null $2: not asked).
+select g.id, g.code, g.status, g.round, g.round_word_counts, g.host_user_id, g.version,
+       coalesce(array_length(g.matrix, 2), 0) as poem_count,
+       exists (
+         select 1 from game_players m where m.game_id = g.id and m.user_id = $2::text
+       ) as member,
+       (select json_agg(
+                 json_build_array(p.id, p.user_id, p.display_name, p.seat,
+                                  g.status = 'IN_PROGRESS' and l.id is not null)
+                 order by p.seat)
+          from game_players p
+          left join game_lines l
+            on l.game_id = p.game_id and l.round = g.round and l.seat = p.seat
+         where p.game_id = g.id) as players,
+       (select json_agg(json_build_array(l.poem, l.round, l.seat, l.text)
+                        order by l.poem, l.round)
+          from game_lines l
+         where l.game_id = g.id and g.status = 'COMPLETED') as lines
+from games g
+where g.id = $1
 
 -- name: my_assignment
 -- The caller's poem in the current round of a running game, and only the line just

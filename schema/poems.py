@@ -1,0 +1,368 @@
+"""Poems (Linejam): exquisite-corpse poetry games. Types, inputs, results and errors."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Hashable
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import poems as resolve
+from schema.context import Info
+from schema.errors import Error, Forbidden, InvalidInput, NotFound, converts
+from schema.fanout import shareable
+from services.poems import errors as domain
+from services.poems import views
+
+# ---------------------------------------------------------------- types
+
+
+@strawberry.enum(description="Where a game is in its life.")
+class GameStatus(Enum):
+    LOBBY = "LOBBY"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+
+
+@strawberry.type(description="One seat of a game.")
+class Player:
+    id: strawberry.ID
+    display_name: str
+    seat: int
+    submitted_this_round: bool = strawberry.field(
+        description="True once this player has written their line of the current round "
+        "(only while the game is IN_PROGRESS)."
+    )
+
+    @classmethod
+    def of(cls, v: views.PlayerView) -> Player:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            display_name=v.display_name,
+            seat=v.seat,
+            submitted_this_round=v.submitted_this_round,
+        )
+
+
+@strawberry.type(description="One line of a poem.")
+class Line:
+    round: int
+    text: str
+    author: Player
+
+    @classmethod
+    def of(cls, v: views.LineView) -> Line:
+        return cls(round=v.round, text=v.text, author=Player.of(v.author))
+
+
+@strawberry.type(description="One poem of a game.")
+class Poem:
+    index: int
+    lines: list[Line] = strawberry.field(
+        description="The poem's lines in round order; only readable once the game is COMPLETED."
+    )
+
+    @classmethod
+    def of(cls, v: views.PoemView) -> Poem:
+        return cls(index=v.index, lines=[Line.of(line) for line in v.lines])
+
+
+@strawberry.type(description="A game of exquisite-corpse poems: N players write N poems.")
+class Game:
+    id: strawberry.ID
+    code: str = strawberry.field(description="The short join code (6 characters).")
+    status: GameStatus
+    round: int = strawberry.field(description="0-based; meaningful while IN_PROGRESS.")
+    round_word_counts: list[int] = strawberry.field(
+        description="The exact number of words of a line, per round."
+    )
+    host: Player
+    players: list[Player] = strawberry.field(description="Every player, in seat order.")
+    poems: list[Poem] = strawberry.field(description="Empty until the game is COMPLETED.")
+    version: int
+
+    @classmethod
+    def of(cls, v: views.GameView) -> Game:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            code=v.code,
+            status=GameStatus(v.status.value),
+            round=v.round,
+            round_word_counts=list(v.round_word_counts),
+            host=Player.of(v.host),
+            players=[Player.of(p) for p in v.players],
+            poems=[Poem.of(p) for p in v.poems],
+            version=v.version,
+        )
+
+
+@strawberry.type(description="What you write this round, and the only line you may see.")
+class PoemAssignment:
+    game_id: strawberry.ID
+    round: int
+    poem_index: int
+    word_count: int = strawberry.field(description="Your line must have exactly this many words.")
+    previous_line: str | None = strawberry.field(
+        description="The line just before yours in this poem; null in round 0. Never any other."
+    )
+    submitted: bool = strawberry.field(description="True once you have written this round's line.")
+
+    @classmethod
+    def of(cls, v: views.Assignment) -> PoemAssignment:
+        return cls(
+            game_id=strawberry.ID(str(v.game_id)),
+            round=v.round,
+            poem_index=v.poem_index,
+            word_count=v.word_count,
+            previous_line=v.previous_line,
+            submitted=v.submitted,
+        )
+
+
+# ---------------------------------------------------------------- inputs and results
+
+
+@strawberry.input
+class CreateGameInput:
+    display_name: str
+
+
+@strawberry.input
+class JoinGameInput:
+    code: str = strawberry.field(description="The join code; case does not matter.")
+    display_name: str
+
+
+@strawberry.input
+class StartGameInput:
+    game_id: strawberry.ID
+
+
+@strawberry.input
+class SubmitLineInput:
+    game_id: strawberry.ID
+    round: int
+    text: str
+
+
+@strawberry.input
+class EndGameInput:
+    game_id: strawberry.ID
+
+
+@strawberry.type(description="A game and your player in it.")
+class GamePayload:
+    game: Game
+    player: Player
+
+
+@strawberry.type(description="Your own line (never anyone else's) and the game after it.")
+class LinePayload:
+    line: Line
+    game: Game
+
+
+@strawberry.type
+class GameNotJoinable(Error):
+    pass
+
+
+@strawberry.type
+class NotEnoughPlayers(Error):
+    minimum: int
+
+
+@strawberry.type
+class WrongWordCount(Error):
+    expected: int
+    actual: int
+
+
+@strawberry.type
+class NotYourTurn(Error):
+    pass
+
+
+@converts(domain.GameNotJoinable)
+def _not_joinable(err: domain.GameNotJoinable) -> GameNotJoinable:
+    return GameNotJoinable(code=err.code, message=err.message)
+
+
+@converts(domain.NotEnoughPlayers)
+def _not_enough(err: domain.NotEnoughPlayers) -> NotEnoughPlayers:
+    return NotEnoughPlayers(code=err.code, message=err.message, minimum=err.minimum)
+
+
+@converts(domain.WrongWordCount)
+def _wrong_count(err: domain.WrongWordCount) -> WrongWordCount:
+    return WrongWordCount(
+        code=err.code, message=err.message, expected=err.expected, actual=err.actual
+    )
+
+
+@converts(domain.NotYourTurn)
+def _not_your_turn(err: domain.NotYourTurn) -> NotYourTurn:
+    return NotYourTurn(code=err.code, message=err.message)
+
+
+CreateGameResult = Annotated[
+    GamePayload | InvalidInput | Forbidden, strawberry.union("CreateGameResult")
+]
+JoinGameResult = Annotated[
+    GamePayload | GameNotJoinable | NotFound | InvalidInput | Forbidden,
+    strawberry.union("JoinGameResult"),
+]
+StartGameResult = Annotated[
+    GamePayload | NotEnoughPlayers | GameNotJoinable | Forbidden | NotFound,
+    strawberry.union("StartGameResult"),
+]
+SubmitLineResult = Annotated[
+    LinePayload | WrongWordCount | NotYourTurn | InvalidInput | NotFound | Forbidden,
+    strawberry.union("SubmitLineResult"),
+]
+EndGameResult = Annotated[GamePayload | Forbidden | NotFound, strawberry.union("EndGameResult")]
+
+
+def _game_payload(result: Any) -> Any:
+    if isinstance(result, views.GameResult):
+        return GamePayload(game=Game.of(result.game), player=Player.of(result.player))
+    return result
+
+
+def _line_payload(result: Any) -> Any:
+    if isinstance(result, views.LineResult):
+        return LinePayload(line=Line.of(result.line), game=Game.of(result.game))
+    return result
+
+
+# ---------------------------------------------------------------- events
+
+
+@strawberry.enum
+class GameEventKind(Enum):
+    SNAPSHOT = "SNAPSHOT"
+    PLAYER_JOINED = "PLAYER_JOINED"
+    GAME_STARTED = "GAME_STARTED"
+    LINE_SUBMITTED = "LINE_SUBMITTED"
+    ROUND_ADVANCED = "ROUND_ADVANCED"
+    GAME_COMPLETED = "GAME_COMPLETED"
+
+
+@strawberry.type(description="One event of a game; `game` is its state when the event is read.")
+class GameEvent:
+    kind: GameEventKind
+    sequence: int
+    resync: bool
+    game: Game
+    player: Player | None = strawberry.field(
+        default=None,
+        description="Who joined (PLAYER_JOINED) or who submitted (LINE_SUBMITTED); never what.",
+    )
+
+    @classmethod
+    def of(cls, v: views.GameEvent) -> GameEvent:
+        if v.share_key is not None:
+            game, player = _converted(v.share_key, v)
+        else:
+            game, player = Game.of(v.game), Player.of(v.player) if v.player else None
+        return cls(
+            kind=GameEventKind(v.kind.value),
+            sequence=v.sequence,
+            resync=v.resync,
+            game=game,
+            player=player,
+        )
+
+
+# A delta's game is the same for every subscriber of the game: convert it once, not once per
+# subscriber (50 players x 50 subscribers per event otherwise). Keyed like the shared read.
+_CONVERTED: OrderedDict[Hashable, tuple[Game, Player | None]] = OrderedDict()
+_CONVERTED_SIZE = 256
+
+
+def _converted(key: Hashable, v: views.GameEvent) -> tuple[Game, Player | None]:
+    found = _CONVERTED.get(key)
+    if found is None:
+        found = (Game.of(v.game), Player.of(v.player) if v.player is not None else None)
+        _CONVERTED[key] = found
+        while len(_CONVERTED) > _CONVERTED_SIZE:
+            _CONVERTED.popitem(last=False)
+    return found
+
+
+# ---------------------------------------------------------------- roots
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A game you play in; null otherwise.")
+    async def game(self, info: Info, id: strawberry.ID) -> Game | None:
+        found = await resolve.game(info.context, id)
+        return Game.of(found) if found is not None else None
+
+    @strawberry.field(
+        description="Your poem this round and only the line before yours; null unless the "
+        "game is IN_PROGRESS and you play in it."
+    )
+    async def my_poem_assignment(self, info: Info, game_id: strawberry.ID) -> PoemAssignment | None:
+        found = await resolve.my_poem_assignment(info.context, game_id)
+        return PoemAssignment.of(found) if found is not None else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Open a lobby; you are its host and first player.")
+    async def create_game(self, info: Info, input: CreateGameInput) -> CreateGameResult:
+        result: CreateGameResult = _game_payload(
+            await resolve.create_game(info.context, input.display_name)
+        )
+        return result
+
+    @strawberry.mutation(description="Join a lobby by its code; joining again is harmless.")
+    async def join_game(self, info: Info, input: JoinGameInput) -> JoinGameResult:
+        result: JoinGameResult = _game_payload(
+            await resolve.join_game(info.context, input.code, input.display_name)
+        )
+        return result
+
+    @strawberry.mutation(description="The host starts the game (at least 2 players).")
+    async def start_game(self, info: Info, input: StartGameInput) -> StartGameResult:
+        result: StartGameResult = _game_payload(
+            await resolve.start_game(info.context, input.game_id)
+        )
+        return result
+
+    @strawberry.mutation(
+        description="Write your line of the current round (exactly its word count). "
+        "Retrying the same text returns the stored line."
+    )
+    async def submit_line(self, info: Info, input: SubmitLineInput) -> SubmitLineResult:
+        result: SubmitLineResult = _line_payload(
+            await resolve.submit_line(info.context, input.game_id, input.round, input.text)
+        )
+        return result
+
+    @strawberry.mutation(
+        description="The host ends the game now; its poems are revealed as they stand."
+    )
+    async def end_game(self, info: Info, input: EndGameInput) -> EndGameResult:
+        result: EndGameResult = _game_payload(await resolve.end_game(info.context, input.game_id))
+        return result
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="SNAPSHOT, then every change of a game you play in, with increasing sequence."
+    )
+    async def game_events(
+        self, info: Info, game_id: strawberry.ID
+    ) -> AsyncGenerator[GameEvent, None]:
+        async for event in resolve.game_events(info.context, game_id):
+            if event.share_key is not None:
+                # A delta is the same for every player of the game: executed once for all.
+                yield shareable(GameEvent.of(event), event.share_key)
+            else:
+                yield GameEvent.of(event)
