@@ -15,13 +15,13 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
-from schema import core, poems
+from schema import core, poems, tables
 from schema.errors import SHARED_ERROR_TYPES
 from schema.extensions import OperationMetrics, masked_errors
 from schema.fanout import SharedEventExecutor
 from server.settings import Settings
 
-AREAS: tuple[ModuleType, ...] = (core, poems)
+AREAS: tuple[ModuleType, ...] = (core, poems, tables)
 
 
 def _merged(name: str, modules: Sequence[ModuleType]) -> type | None:

@@ -17,4 +17,12 @@ class Worker(Protocol):
 
 WorkerFactory = Callable[[AppState], Awaitable[Worker]]
 
-WORKERS: list[WorkerFactory] = []
+
+async def _tables_hold_expirer(state: AppState) -> Worker:
+    from services.tables.config import TablesConfig
+    from services.tables.expiry import HoldExpirer
+
+    return await HoldExpirer.start(state.dsn, state.hub, TablesConfig.from_settings(state.settings))
+
+
+WORKERS: list[WorkerFactory] = [_tables_hold_expirer]

@@ -24,7 +24,7 @@ from schema.root import build_schema as build_served
 from server.settings import Settings
 
 CONTRACT = Path(__file__).resolve().parents[2] / "schema" / "contract.graphql"
-NOT_BUILT = {"tables", "party", "loyalty", "tasks"}
+NOT_BUILT = {"party", "loyalty", "tasks"}
 
 # Root fields and setup inputs of each area, by the name stem they use.
 AREA_OF_SECTION = {

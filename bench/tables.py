@@ -1,0 +1,507 @@
+"""Tables benchmarks: realtime latency, contention, and auto-assignment at restaurant scale.
+
+1. Realtime: a confirmAssignment mutation sent -> the floorEvents message received by every one
+   of 1, 100 and 1000 subscribers of one restaurant (each on its own websocket, in this process;
+   the server is another process), next to the raw floor: an asyncpg transaction with an UPDATE
+   and a NOTIFY reaching a LISTEN connection.
+2. Contention: 50 staff clients propose then confirm over HTTP on a 40-table restaurant for 30 s:
+   confirmations/s, conflict rate, request latency, and the overlap check (must be 0).
+3. Rules at scale: suggestTables and autoAssign on a 200-table restaurant with 2,000 bookings in
+   the evening.
+4. Hold expiry: how soon after its deadline a 1 s hold is gone, with two server processes (two
+   expirers) sharing the database.
+
+It starts its own PostgreSQL (embedded, or uses DATABASE_URL) and its server processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import websockets
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from db.embedded import start_embedded  # noqa: E402
+from db.pool import create_pool, tenant_transaction  # noqa: E402
+from db.sql import load  # noqa: E402
+from server.auth import issue_token  # noqa: E402
+from services.core.principal import Principal, Role  # noqa: E402
+from services.tables import setup  # noqa: E402
+from tests.support import dbs  # noqa: E402
+from tests.support.server import TEST_SECRET, serve_subprocess  # noqa: E402
+
+Q = load("tables")
+EVENING = datetime(2031, 6, 1, 17, 0, tzinfo=UTC)
+
+PROPOSE = """mutation($b: ID!, $t: [ID!]!) { proposeTables(input: {bookingId: $b, tableIds: $t}) {
+  __typename ... on SessionPayload { session { id status version violations { code } } } } }"""
+CONFIRM = """mutation($s: ID!) { confirmAssignment(input: {sessionId: $s}) {
+  __typename ... on SessionPayload { session { status } } } }"""
+CANCEL = """mutation($s: ID!) { cancelAssignmentSession(input: {sessionId: $s}) {
+  __typename } }"""
+SUGGEST = "query($b: ID!) { suggestTables(bookingId: $b) { score tables { label } } }"
+AUTO = """mutation($b: ID!) { autoAssign(input: {bookingId: $b}) {
+  __typename ... on AutoAssignPayload { tables { label } } } }"""
+FLOOR = """subscription($r: ID!, $f: DateTime!, $t: DateTime!) {
+  floorEvents(restaurantId: $r, from: $f, to: $t) {
+    kind sequence allocation { id kind table { label } } booking { id status } } }"""
+
+
+def pct(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:.2f} ms"
+
+
+class Api:
+    """One staff member's GraphQL client over HTTP."""
+
+    def __init__(self, base_url: str, tenant: uuid.UUID, user: str, *roles: Role) -> None:
+        token = issue_token(TEST_SECRET, tenant=tenant, user=user, roles=roles or [Role.STAFF])
+        self.http = httpx.AsyncClient(
+            base_url=base_url, headers={"authorization": f"Bearer {token}"}, timeout=60
+        )
+        self.token = token
+
+    async def call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        body: dict[str, Any] = response.json()
+        if body.get("errors"):
+            raise RuntimeError(body["errors"])
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+async def restaurant(
+    pool: asyncpg.Pool,
+    tenant: uuid.UUID,
+    tables: Sequence[tuple[str, str, int, int]],
+    bookings: Sequence[tuple[str, int, datetime, datetime]],
+) -> tuple[uuid.UUID, list[uuid.UUID], list[uuid.UUID]]:
+    """A restaurant with (label, zone, min, max) tables and (guest, party, start, end) bookings."""
+    admin = Principal("bench-admin", tenant, frozenset({Role.ADMIN}))
+    created = await setup.create_restaurant(pool, admin, "Bench", "Europe/London")
+    async with tenant_transaction(pool, tenant) as conn:
+        table_ids = [
+            r["id"]
+            for r in await conn.fetch(
+                Q["insert_dining_tables"],
+                created.id,
+                [t[0] for t in tables],
+                [t[1] for t in tables],
+                [t[2] for t in tables],
+                [t[3] for t in tables],
+            )
+        ]
+        booking_ids = [
+            r["id"]
+            for r in await conn.fetch(
+                Q["insert_bookings"],
+                created.id,
+                [b[0] for b in bookings],
+                [b[1] for b in bookings],
+                [b[2] for b in bookings],
+                [b[3] for b in bookings],
+            )
+        ]
+    return created.id, table_ids, booking_ids
+
+
+# ---------------------------------------------------------------------------- 1. realtime
+
+
+async def raw_floor(dsn: str, samples: int = 200) -> list[float]:
+    """UPDATE + NOTIFY in one transaction on one connection, until LISTEN has it."""
+    listen = await asyncpg.connect(dsn)
+    send = await asyncpg.connect(dsn)
+    await send.execute("create table if not exists bench_floor (id int primary key, v bigint)")
+    await send.execute("insert into bench_floor values (1, 0) on conflict do nothing")
+    got: asyncio.Queue[float] = asyncio.Queue()
+    await listen.add_listener("bench_floor", lambda *_: got.put_nowait(time.perf_counter()))
+    out = []
+    for i in range(samples + 20):
+        start = time.perf_counter()
+        async with send.transaction():
+            await send.execute("update bench_floor set v = v + 1 where id = 1")
+            await send.execute("select pg_notify('bench_floor', $1)", str(i))
+        out.append((await got.get()) - start)
+    await listen.close()
+    await send.close()
+    return out[20:]
+
+
+class Subscribers:
+    """N websockets each subscribed to one restaurant's floorEvents, recording arrival times."""
+
+    def __init__(self, ws_url: str, token: str, variables: dict[str, Any], count: int) -> None:
+        self.ws_url, self.token, self.variables, self.count = ws_url, token, variables, count
+        self.arrivals: list[list[float]] = [[] for _ in range(count)]
+        self.raw: list[list[str]] = [[] for _ in range(count)]
+        self.target = 0
+        self.reached = 0
+        self.all_reached = asyncio.Event()
+        self.ready = asyncio.Semaphore(0)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def _client(self, i: int) -> None:
+        async with websockets.connect(
+            self.ws_url,
+            subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+            open_timeout=120,
+            max_size=None,
+            ping_interval=None,
+        ) as ws:
+            init = {"type": "connection_init", "payload": {"authorization": f"Bearer {self.token}"}}
+            await ws.send(json.dumps(init))
+            await ws.recv()
+            payload = {"query": FLOOR, "variables": self.variables}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+            await ws.recv()  # the snapshot
+            self.ready.release()
+            mine, raw = self.arrivals[i], self.raw[i]
+            async for message in ws:
+                mine.append(time.perf_counter())
+                raw.append(str(message))
+                if len(mine) == self.target:
+                    self.reached += 1
+                    if self.reached == self.count:
+                        self.all_reached.set()
+
+    async def start(self) -> None:
+        self.tasks = [asyncio.create_task(self._client(i)) for i in range(self.count)]
+        for _ in range(self.count):
+            await asyncio.wait_for(self.ready.acquire(), 120)
+
+    async def expect(self, more: int) -> None:
+        """Wait until every subscriber has `more` further messages."""
+        self.target += more
+        self.reached = sum(1 for a in self.arrivals if len(a) >= self.target)
+        if self.reached == self.count:
+            return
+        self.all_reached.clear()
+        await asyncio.wait_for(self.all_reached.wait(), 120)
+
+    async def stop(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, floor: float) -> None:
+    for count, rounds in ((1, 60), (100, 40), (1000, 20)):
+        tenant = uuid.uuid4()
+        start = EVENING + timedelta(hours=2)
+        rid, tables, bookings = await restaurant(
+            pool,
+            tenant,
+            [("T1", "Main", 1, 4), ("T2", "Main", 1, 4)],
+            [("Ada", 2, start, start + timedelta(hours=2))],
+        )
+        staff = Api(base_url, tenant, "staff-1")
+        window = {
+            "r": str(rid),
+            "f": EVENING.isoformat(),
+            "t": (EVENING + 12 * (start - EVENING)).isoformat(),
+        }
+        subs = Subscribers(ws_url, staff.token, window, count)
+        await subs.start()
+        delivered_all: list[float] = []
+        delivered_each: list[float] = []
+        kinds: Counter[str] = Counter()
+        try:
+            for r in range(rounds + 2):
+                table = str(tables[r % 2])
+                data = await staff.call(PROPOSE, {"b": str(bookings[0]), "t": [table]})
+                session = data["proposeTables"]["session"]
+                assert session["status"] == "HELD", session
+                await subs.expect(1)  # HOLD_PLACED everywhere before the timed part
+                before = [len(a) for a in subs.arrivals]
+                t0 = time.perf_counter()
+                data = await staff.call(CONFIRM, {"s": session["id"]})
+                assert data["confirmAssignment"]["__typename"] == "SessionPayload"
+                await subs.expect(2 if r == 0 else 3)  # (UNASSIGNED), ASSIGNED, BOOKING_CHANGED
+                firsts = [a[n] - t0 for a, n in zip(subs.arrivals, before, strict=True)]
+                if r >= 2:  # warm-up
+                    delivered_all.append(max(firsts))
+                    delivered_each.extend(firsts)
+            for message in subs.raw[0]:
+                kinds[json.loads(message)["payload"]["data"]["floorEvents"]["kind"]] += 1
+        finally:
+            await subs.stop()
+            await staff.close()
+        p50, p99 = statistics.median(delivered_all), pct(delivered_all, 99)
+        print(
+            f"  {count:>5} subscribers: all delivered p50 {ms(p50):>10}  p99 {ms(p99):>10}"
+            f"  ({p50 / floor:.1f}x raw floor);  each delivery p50"
+            f" {ms(statistics.median(delivered_each))}"
+        )
+        assert set(kinds) == {"HOLD_PLACED", "ASSIGNED", "UNASSIGNED", "BOOKING_CHANGED"}, kinds
+
+
+# ---------------------------------------------------------------------------- 2. contention
+
+
+async def contention(
+    pool: asyncpg.Pool, base_url: str, seconds: float = 30, staff: int = 50
+) -> None:
+    """Staff pick a booking still without tables and a table that fits, as they would from the
+    floor plan; on TABLE_CONFLICT they try another table (same session), after three conflicts
+    they close the dialog (cancel). Bookings span 30 evenings so the restaurant does not fill."""
+    rng = random.Random(2)
+    tenant = uuid.uuid4()
+    tables = (
+        [(f"S{i}", "Main", 1, 2) for i in range(1, 16)]
+        + [(f"M{i}", "Main", 2, 4) for i in range(1, 21)]
+        + [(f"L{i}", "Main", 4, 6) for i in range(1, 6)]
+    )
+    bookings = []
+    for day in range(30):
+        for i in range(40):
+            start = EVENING + timedelta(days=day, minutes=15 * rng.randrange(0, 21))
+            party = rng.choice((1, 2, 2, 2, 3, 4, 4, 5, 6))
+            bookings.append((f"Guest {day}-{i}", party, start, start + timedelta(hours=2)))
+    _, table_ids, booking_ids = await restaurant(pool, tenant, tables, bookings)
+    fits = {
+        party: [str(tid) for tid, t in zip(table_ids, tables, strict=True) if t[2] <= party <= t[3]]
+        for party in range(1, 7)
+    }
+    parties = [b[1] for b in bookings]
+    waiting = set(range(len(booking_ids)))
+    clients = [Api(base_url, tenant, f"staff-{i}") for i in range(staff)]
+    stats: Counter[str] = Counter()
+    propose_lat: list[float] = []
+    confirm_lat: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def timed(api: Api, query: str, variables: dict[str, Any], into: list[float]) -> Any:
+        t0 = time.perf_counter()
+        data = await api.call(query, variables)
+        into.append(time.perf_counter() - t0)
+        return data
+
+    async def work(api: Api, seed: int) -> None:
+        mine = random.Random(seed)
+        while time.perf_counter() < deadline and waiting:
+            k = mine.choice(tuple(waiting))
+            booking = str(booking_ids[k])
+            session: dict[str, Any] = {}
+            for table in mine.sample(fits[parties[k]], 3):
+                data = await timed(api, PROPOSE, {"b": booking, "t": [table]}, propose_lat)
+                stats["proposals"] += 1
+                session = data["proposeTables"]["session"]
+                if session["status"] == "HELD":
+                    break
+                codes = {v["code"] for v in session["violations"]}
+                stats["conflicts" if "TABLE_CONFLICT" in codes else "other_violations"] += 1
+            if session["status"] != "HELD":
+                await api.call(CANCEL, {"s": session["id"]})
+                stats["gave_up"] += 1
+                continue
+            data = await timed(api, CONFIRM, {"s": session["id"]}, confirm_lat)
+            kind = data["confirmAssignment"]["__typename"]
+            if kind == "SessionPayload":
+                stats["confirmed"] += 1
+                waiting.discard(k)
+            else:
+                stats[f"confirm_{kind}"] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(work(c, i) for i, c in enumerate(clients)))
+    elapsed = time.perf_counter() - started
+    for c in clients:
+        await c.close()
+    async with tenant_transaction(pool, tenant) as conn:
+        overlaps = await conn.fetchval(
+            "select count(*) from allocations a join allocations b on a.table_id = b.table_id"
+            " and a.id < b.id and a.during && b.during and a.booking_id <> b.booking_id"
+            " where a.released_at is null and b.released_at is null"
+        )
+        assigned = await conn.fetchval(
+            "select count(distinct booking_id) from allocations"
+            " where released_at is null and kind = 'ASSIGNMENT'"
+        )
+    lost = sum(v for k, v in stats.items() if k.startswith("confirm_"))
+    every = propose_lat + confirm_lat
+    print(
+        f"  {staff} staff, {len(table_ids)} tables, {len(booking_ids)} bookings over 30 evenings,"
+        f" {elapsed:.1f} s: {stats['confirmed'] / elapsed:.1f} confirmations/s"
+        f" ({stats['confirmed']} confirmed of {stats['proposals']} proposals)"
+    )
+    print(
+        f"  conflict rate {(stats['conflicts'] + lost) / max(stats['proposals'], 1):.1%}"
+        f" ({stats['conflicts']} proposals answered TABLE_CONFLICT, {lost} confirmations lost,"
+        f" {stats['gave_up']} bookings given up after 3 conflicts)"
+    )
+    print(
+        f"  latency: propose p50 {ms(statistics.median(propose_lat))}"
+        f" p99 {ms(pct(propose_lat, 99))}; confirm p50 {ms(statistics.median(confirm_lat))}"
+        f" p99 {ms(pct(confirm_lat, 99))}; all p50 {ms(statistics.median(every))}"
+        f" p99 {ms(pct(every, 99))}"
+    )
+    print(f"  bookings with tables at the end: {assigned}; overlapping allocations: {overlaps}")
+    assert overlaps == 0
+
+
+# ---------------------------------------------------------------------------- 3. rules at scale
+
+
+async def at_scale(pool: asyncpg.Pool, base_url: str, calls: int = 100) -> None:
+    rng = random.Random(3)
+    tenant = uuid.uuid4()
+    sizes = ((1, 2), (2, 2), (2, 4), (2, 4), (3, 4), (4, 6), (4, 6), (6, 8))
+    tables = [
+        (f"{zone[0]}{i + 1}", zone, *sizes[i % len(sizes)])
+        for zone in ("Main", "Terrace", "Bar", "Garden", "Upstairs")
+        for i in range(40)
+    ]
+    bookings = []
+    for i in range(2000):
+        start = EVENING + timedelta(minutes=15 * rng.randrange(0, 25))
+        length = timedelta(minutes=rng.choice((90, 105, 120, 150)))
+        bookings.append(
+            (f"Guest {i}", rng.choice((1, 2, 2, 2, 3, 4, 4, 5, 6, 8)), start, start + length)
+        )
+    rid, table_ids, booking_ids = await restaurant(pool, tenant, tables, bookings)
+    # Give every fourth booking its tables first-fit (set up directly, not measured): the rules
+    # then see about 500 assignments, and autoAssign still finds room for some of the rest
+    # (2,000 bookings are far more than 200 tables can seat in one evening).
+    free_from: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {t: [] for t in table_ids}
+    assigned: set[int] = set()
+    async with tenant_transaction(pool, tenant) as conn:
+        for k in sorted(range(0, len(bookings), 4), key=lambda k: bookings[k][2]):
+            _, party, start, end = bookings[k]
+            for tid, t in zip(table_ids, tables, strict=True):
+                if t[2] <= party <= t[3] and all(e <= start or end <= s for s, e in free_from[tid]):
+                    free_from[tid].append((start, end))
+                    await conn.execute(
+                        Q["insert_assignments"],
+                        [tid],
+                        rid,
+                        booking_ids[k],
+                        asyncpg.Range(start, end),
+                    )
+                    assigned.add(k)
+                    break
+        allocations = await conn.fetchval("select count(*) from allocations")
+    waiting = [booking_ids[k] for k in range(len(bookings)) if k not in assigned]
+    api = Api(base_url, tenant, "staff-1")
+    suggest_lat: list[float] = []
+    for b in rng.sample(booking_ids, calls):
+        t0 = time.perf_counter()
+        await api.call(SUGGEST, {"b": str(b)})
+        suggest_lat.append(time.perf_counter() - t0)
+    auto_lat: list[float] = []
+    outcomes: Counter[str] = Counter()
+    for b in rng.sample(waiting, min(calls, len(waiting))):
+        t0 = time.perf_counter()
+        data = await api.call(AUTO, {"b": str(b)})
+        auto_lat.append(time.perf_counter() - t0)
+        outcomes[data["autoAssign"]["__typename"]] += 1
+    await api.close()
+    print(
+        f"  200 tables in 5 zones, 2000 bookings, {allocations} assignments:"
+        f" suggestTables p50 {ms(statistics.median(suggest_lat))}"
+        f" (p99 {ms(pct(suggest_lat, 99))});"
+        f" autoAssign p50 {ms(statistics.median(auto_lat))} (p99 {ms(pct(auto_lat, 99))};"
+        f" {outcomes['AutoAssignPayload']} assigned, {outcomes['NoTablesAvailable']} no tables)"
+    )
+
+
+# ---------------------------------------------------------------------------- 4. hold expiry
+
+
+async def expiry_lag(pool: asyncpg.Pool, base_urls: Sequence[str], holds: int = 60) -> None:
+    """Holds with a 1 s TTL placed through two server processes (each with its own expirer):
+    how long after its deadline each hold is released, by the database's clock."""
+    rng = random.Random(4)
+    tenant = uuid.uuid4()
+    tables = [(f"T{i}", "Main", 1, 4) for i in range(holds)]
+    bookings = [(f"Guest {i}", 2, EVENING, EVENING + timedelta(hours=2)) for i in range(holds)]
+    _, table_ids, booking_ids = await restaurant(pool, tenant, tables, bookings)
+    apis = [Api(url, tenant, f"staff-{i}") for i, url in enumerate(base_urls)]
+    for i in range(holds):
+        api = apis[i % len(apis)]
+        data = await api.call(PROPOSE, {"b": str(booking_ids[i]), "t": [str(table_ids[i])]})
+        assert data["proposeTables"]["session"]["status"] == "HELD"
+        await asyncio.sleep(rng.uniform(0, 0.05))
+    for api in apis:
+        await api.close()
+    lags: list[float] = []
+    for _ in range(100):
+        async with tenant_transaction(pool, tenant) as conn:
+            rows = await conn.fetch(
+                "select extract(epoch from released_at - expires_at)::float8 as lag"
+                " from allocations where kind = 'HOLD' and release_reason = 'EXPIRED'"
+            )
+        if len(rows) == holds:
+            lags = [r["lag"] for r in rows]
+            break
+        await asyncio.sleep(0.1)
+    assert len(lags) == holds, f"only {len(lags)} of {holds} holds expired"
+    print(
+        f"  {holds} holds (TTL 1 s) through {len(base_urls)} server processes: released after"
+        f" their deadline by p50 {ms(statistics.median(lags))}, p99 {ms(pct(lags, 99))},"
+        f" max {ms(max(lags))}"
+    )
+
+
+async def main() -> None:
+    began = time.perf_counter()
+    server_dsn = os.environ.get("DATABASE_URL") or start_embedded(
+        Path(tempfile.mkdtemp(prefix="allot-bench-")) / "pgdata", delete_on_exit=True
+    )
+    template = await dbs.create_template(server_dsn)
+    name = await dbs.clone(server_dsn, template)
+    dsn = dbs.with_database(server_dsn, name)
+    pool = await create_pool(dsn, min_size=1, max_size=10)
+    try:
+        print("tables bench (one server process; clients in this process)")
+        floor = await raw_floor(dsn)
+        f50 = statistics.median(floor)
+        p99 = ms(pct(floor, 99))
+        print(f"1. realtime: raw floor (UPDATE + NOTIFY -> LISTEN): p50 {ms(f50)}  p99 {p99}")
+        with serve_subprocess(dsn) as server:
+            await realtime(pool, server.base_url, server.ws_url, f50)
+            print("2. contention: propose then confirm over HTTP")
+            await contention(pool, server.base_url)
+            print("3. rules at scale")
+            await at_scale(pool, server.base_url)
+        os.environ["ALLOT_HOLD_TTL_SECONDS"] = "1"
+        try:
+            with serve_subprocess(dsn) as one, serve_subprocess(dsn) as two:
+                print("4. hold expiry")
+                await expiry_lag(pool, [one.base_url, two.base_url])
+        finally:
+            del os.environ["ALLOT_HOLD_TTL_SECONDS"]
+    finally:
+        await pool.close()
+        await dbs.drop(server_dsn, name)
+        await dbs.drop(server_dsn, template)
+    print(f"total {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,637 @@
+"""Tables (issue 002): restaurants, dining tables, bookings, holds and assignments, live floor."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import tables as resolve
+from schema.context import Info
+from schema.errors import Error, Forbidden, InvalidInput, NotFound, StaleVersion, converts
+from schema.fanout import shareable
+from services.realtime.stream import Delta
+from services.tables import errors as domain
+from services.tables import views
+from services.tables.live import FloorChange
+from services.tables.rules import Violation as RuleViolation
+
+
+def _id(value: object) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+# ------------------------------------------------------------------ types
+
+
+@strawberry.enum
+class BookingStatus(Enum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    SEATED = "SEATED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    NO_SHOW = "NO_SHOW"
+
+
+@strawberry.enum
+class AllocationKind(Enum):
+    HOLD = "HOLD"
+    ASSIGNMENT = "ASSIGNMENT"
+
+
+@strawberry.enum
+class SessionStatus(Enum):
+    PROPOSED = "PROPOSED"
+    HELD = "HELD"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.enum
+class ViolationCode(Enum):
+    CAPACITY_TOO_SMALL = "CAPACITY_TOO_SMALL"
+    CAPACITY_TOO_LARGE = "CAPACITY_TOO_LARGE"
+    TABLE_INACTIVE = "TABLE_INACTIVE"
+    TABLE_UNKNOWN = "TABLE_UNKNOWN"
+    TABLES_NOT_COMBINABLE = "TABLES_NOT_COMBINABLE"
+    TABLE_CONFLICT = "TABLE_CONFLICT"
+    BOOKING_NOT_ASSIGNABLE = "BOOKING_NOT_ASSIGNABLE"
+    OUTSIDE_SERVICE_HOURS = "OUTSIDE_SERVICE_HOURS"
+
+
+@strawberry.enum
+class FloorEventKind(Enum):
+    SNAPSHOT = "SNAPSHOT"
+    HOLD_PLACED = "HOLD_PLACED"
+    HOLD_RELEASED = "HOLD_RELEASED"
+    HOLD_EXPIRED = "HOLD_EXPIRED"
+    ASSIGNED = "ASSIGNED"
+    UNASSIGNED = "UNASSIGNED"
+    BOOKING_CHANGED = "BOOKING_CHANGED"
+
+
+@strawberry.type(description="A table of a restaurant; seats minCapacity to maxCapacity guests.")
+class DiningTable:
+    id: strawberry.ID
+    label: str
+    zone: str
+    min_capacity: int
+    max_capacity: int
+    active: bool
+    restaurant_id: strawberry.ID
+    version: int
+
+    @classmethod
+    def of(cls, v: views.TableView) -> DiningTable:
+        return cls(
+            id=_id(v.id),
+            label=v.label,
+            zone=v.zone,
+            min_capacity=v.min_capacity,
+            max_capacity=v.max_capacity,
+            active=v.active,
+            restaurant_id=_id(v.restaurant_id),
+            version=v.version,
+        )
+
+
+def _tables(items: tuple[views.TableView, ...]) -> list[DiningTable]:
+    return [DiningTable.of(t) for t in items]
+
+
+@strawberry.type(description="A restaurant and its tables (in natural label order).")
+class Restaurant:
+    id: strawberry.ID
+    name: str
+    timezone: str
+    tables: list[DiningTable]
+
+    @classmethod
+    def of(cls, v: views.RestaurantView) -> Restaurant:
+        return cls(id=_id(v.id), name=v.name, timezone=v.timezone, tables=_tables(v.tables))
+
+
+@strawberry.type(description="A booking; `tables` are the tables assigned to it.")
+class Booking:
+    id: strawberry.ID
+    restaurant_id: strawberry.ID
+    guest_name: str
+    party_size: int
+    starts_at: datetime
+    ends_at: datetime
+    status: BookingStatus
+    tables: list[DiningTable]
+    version: int
+
+    @classmethod
+    def of(cls, v: views.BookingView) -> Booking:
+        return cls(
+            id=_id(v.id),
+            restaurant_id=_id(v.restaurant_id),
+            guest_name=v.guest_name,
+            party_size=v.party_size,
+            starts_at=v.starts_at,
+            ends_at=v.ends_at,
+            status=BookingStatus(v.status),
+            tables=_tables(v.tables),
+            version=v.version,
+        )
+
+
+@strawberry.type(
+    description="A table held (until expiresAt) or assigned for a booking; releasedAt is set"
+    " once it no longer is."
+)
+class Allocation:
+    id: strawberry.ID
+    kind: AllocationKind
+    table: DiningTable
+    booking_id: strawberry.ID
+    session_id: strawberry.ID | None
+    starts_at: datetime
+    ends_at: datetime
+    expires_at: datetime | None
+    version: int
+    released_at: datetime | None
+
+    @classmethod
+    def of(cls, v: views.AllocationView) -> Allocation:
+        return cls(
+            id=_id(v.id),
+            kind=AllocationKind(v.kind),
+            table=DiningTable.of(v.table),
+            booking_id=_id(v.booking_id),
+            session_id=_id(v.session_id) if v.session_id else None,
+            starts_at=v.starts_at,
+            ends_at=v.ends_at,
+            expires_at=v.expires_at,
+            version=v.version,
+            released_at=v.released_at,
+        )
+
+
+@strawberry.type(description="A rule the proposed tables break, and the tables concerned.")
+class Violation:
+    code: ViolationCode
+    message: str
+    table_ids: list[strawberry.ID]
+    conflicting_booking_id: strawberry.ID | None
+
+    @classmethod
+    def of(cls, v: RuleViolation) -> Violation:
+        return cls(
+            code=ViolationCode(v.code),
+            message=v.message,
+            table_ids=[_id(t) for t in v.table_ids],
+            conflicting_booking_id=(
+                _id(v.conflicting_booking_id) if v.conflicting_booking_id else None
+            ),
+        )
+
+
+def _violations(items: tuple[RuleViolation, ...]) -> list[Violation]:
+    return [Violation.of(v) for v in items]
+
+
+@strawberry.type(
+    description="A staff member's work on one booking: PROPOSED, HELD, then CONFIRMED."
+)
+class AssignmentSession:
+    id: strawberry.ID
+    booking: Booking
+    created_by: strawberry.ID
+    status: SessionStatus
+    proposed_tables: list[DiningTable]
+    violations: list[Violation]
+    hold_expires_at: datetime | None
+    last_validated_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, v: views.SessionView) -> AssignmentSession:
+        return cls(
+            id=_id(v.id),
+            booking=Booking.of(v.booking),
+            created_by=_id(v.created_by),
+            status=SessionStatus(v.status),
+            proposed_tables=_tables(v.proposed_tables),
+            violations=_violations(v.violations),
+            hold_expires_at=v.hold_expires_at,
+            last_validated_at=v.last_validated_at,
+            version=v.version,
+            created_at=v.created_at,
+            updated_at=v.updated_at,
+        )
+
+
+@strawberry.type(
+    description="A restaurant's tables, live allocations and bookings over [from, to)."
+)
+class Floor:
+    restaurant_id: strawberry.ID
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    tables: list[DiningTable]
+    allocations: list[Allocation]
+    bookings: list[Booking]
+
+    @classmethod
+    def of(cls, v: views.FloorView) -> Floor:
+        return cls(
+            restaurant_id=_id(v.restaurant_id),
+            from_=v.starts_at,
+            to=v.ends_at,
+            tables=_tables(v.tables),
+            allocations=[Allocation.of(a) for a in v.allocations],
+            bookings=[Booking.of(b) for b in v.bookings],
+        )
+
+
+@strawberry.type(description="A table set for a booking, best first; `reason` says why.")
+class TableSuggestion:
+    tables: list[DiningTable]
+    score: float
+    reason: str
+    violations: list[Violation]
+
+    @classmethod
+    def of(cls, v: views.SuggestionView) -> TableSuggestion:
+        return cls(
+            tables=_tables(v.tables),
+            score=v.score,
+            reason=v.reason,
+            violations=_violations(v.violations),
+        )
+
+
+@strawberry.type
+class FloorEvent:
+    kind: FloorEventKind
+    sequence: int
+    resync: bool
+    floor: Floor | None = None
+    allocation: Allocation | None = None
+    booking: Booking | None = None
+
+
+@strawberry.type
+class SessionEvent:
+    sequence: int
+    resync: bool
+    session: AssignmentSession
+
+
+# ------------------------------------------------------------------ errors
+
+
+@strawberry.type
+class TableConflict(Error):
+    violations: list[Violation]
+
+
+@strawberry.type
+class SessionNotActive(Error):
+    status: SessionStatus
+
+
+@strawberry.type
+class NoTablesAvailable(Error):
+    violations: list[Violation]
+
+
+@strawberry.type(description="The booking cannot move from its status to the one asked for.")
+class InvalidBookingTransition(Error):
+    from_: BookingStatus = strawberry.field(name="from")
+    to: BookingStatus
+
+
+@converts(domain.TableConflict)
+def _table_conflict(err: domain.TableConflict) -> TableConflict:
+    return TableConflict(code=err.code, message=err.message, violations=_violations(err.violations))
+
+
+@converts(domain.SessionNotActive)
+def _session_not_active(err: domain.SessionNotActive) -> SessionNotActive:
+    return SessionNotActive(code=err.code, message=err.message, status=SessionStatus(err.status))
+
+
+@converts(domain.NoTablesAvailable)
+def _no_tables(err: domain.NoTablesAvailable) -> NoTablesAvailable:
+    return NoTablesAvailable(
+        code=err.code, message=err.message, violations=_violations(err.violations)
+    )
+
+
+@converts(domain.InvalidBookingTransition)
+def _invalid_transition(err: domain.InvalidBookingTransition) -> InvalidBookingTransition:
+    return InvalidBookingTransition(
+        code=err.code,
+        message=err.message,
+        from_=BookingStatus(err.from_status),
+        to=BookingStatus(err.to_status),
+    )
+
+
+# ------------------------------------------------------------------ inputs and payloads
+
+
+@strawberry.input
+class CreateRestaurantInput:
+    name: str
+    timezone: str
+
+
+@strawberry.input
+class CreateDiningTableInput:
+    restaurant_id: strawberry.ID
+    label: str
+    zone: str
+    min_capacity: int
+    max_capacity: int
+
+
+@strawberry.input
+class CreateBookingInput:
+    restaurant_id: strawberry.ID
+    guest_name: str
+    party_size: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@strawberry.input
+class ProposeTablesInput:
+    booking_id: strawberry.ID
+    table_ids: list[strawberry.ID]
+
+
+@strawberry.input
+class ConfirmAssignmentInput:
+    session_id: strawberry.ID
+    expected_version: int | None = None
+
+
+@strawberry.input
+class CancelAssignmentSessionInput:
+    session_id: strawberry.ID
+
+
+@strawberry.input
+class AutoAssignInput:
+    booking_id: strawberry.ID
+
+
+@strawberry.input(description="Seat, complete, cancel or mark a no-show (valid moves only).")
+class SetBookingStatusInput:
+    booking_id: strawberry.ID
+    status: BookingStatus
+    expected_version: int | None = None
+
+
+@strawberry.type
+class SessionPayload:
+    session: AssignmentSession
+
+
+@strawberry.type
+class AutoAssignPayload:
+    booking: Booking
+    tables: list[DiningTable]
+
+
+CreateRestaurantResult = Annotated[
+    Restaurant | InvalidInput | Forbidden, strawberry.union("CreateRestaurantResult")
+]
+CreateDiningTableResult = Annotated[
+    DiningTable | InvalidInput | NotFound | Forbidden, strawberry.union("CreateDiningTableResult")
+]
+CreateBookingResult = Annotated[
+    Booking | InvalidInput | NotFound | Forbidden, strawberry.union("CreateBookingResult")
+]
+ProposeTablesResult = Annotated[
+    SessionPayload | NotFound | Forbidden | InvalidInput, strawberry.union("ProposeTablesResult")
+]
+ConfirmAssignmentResult = Annotated[
+    SessionPayload | TableConflict | SessionNotActive | StaleVersion | NotFound | Forbidden,
+    strawberry.union("ConfirmAssignmentResult"),
+]
+CancelAssignmentSessionResult = Annotated[
+    SessionPayload | SessionNotActive | NotFound | Forbidden,
+    strawberry.union("CancelAssignmentSessionResult"),
+]
+AutoAssignResult = Annotated[
+    AutoAssignPayload | NoTablesAvailable | NotFound | Forbidden,
+    strawberry.union("AutoAssignResult"),
+]
+SetBookingStatusResult = Annotated[
+    Booking | InvalidBookingTransition | StaleVersion | InvalidInput | NotFound | Forbidden,
+    strawberry.union("SetBookingStatusResult"),
+]
+
+
+def _ok(result: Any, convert: Callable[[Any], Any]) -> Any:
+    """A service result as its GraphQL type; typed errors (already GraphQL types) pass through."""
+    if isinstance(result, Error):
+        return result
+    return convert(result)
+
+
+def _session(v: views.SessionView) -> SessionPayload:
+    return SessionPayload(session=AssignmentSession.of(v))
+
+
+# ------------------------------------------------------------------ roots
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A restaurant of your tenant, with its tables.")
+    async def restaurant(self, info: Info, id: strawberry.ID) -> Restaurant | None:
+        found = await resolve.restaurant(info.context, id)
+        return Restaurant.of(found) if found else None
+
+    @strawberry.field(description="Every restaurant of your tenant.")
+    async def restaurants(self, info: Info) -> list[Restaurant]:
+        return [Restaurant.of(r) for r in await resolve.restaurants(info.context)]
+
+    @strawberry.field(description="A booking, with the tables assigned to it.")
+    async def booking(self, info: Info, id: strawberry.ID) -> Booking | None:
+        found = await resolve.booking(info.context, id)
+        return Booking.of(found) if found else None
+
+    @strawberry.field(description="Tables, live holds and assignments, and bookings in [from, to).")
+    async def floor(
+        self,
+        info: Info,
+        restaurant_id: strawberry.ID,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> Floor:
+        return Floor.of(await resolve.floor(info.context, restaurant_id, from_, to))
+
+    @strawberry.field(description="One of your assignment sessions (admins: anyone's).")
+    async def assignment_session(self, info: Info, id: strawberry.ID) -> AssignmentSession | None:
+        found = await resolve.assignment_session(info.context, id)
+        return AssignmentSession.of(found) if found else None
+
+    @strawberry.field(description="The best table sets for a booking: free ones first.")
+    async def suggest_tables(self, info: Info, booking_id: strawberry.ID) -> list[TableSuggestion]:
+        return [
+            TableSuggestion.of(s) for s in await resolve.suggest_tables(info.context, booking_id)
+        ]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Admins: a new restaurant (timezone: an IANA name).")
+    async def create_restaurant(
+        self, info: Info, input: CreateRestaurantInput
+    ) -> CreateRestaurantResult:
+        result = await resolve.create_restaurant(info.context, input.name, input.timezone)
+        answer: CreateRestaurantResult = _ok(result, Restaurant.of)
+        return answer
+
+    @strawberry.mutation(description="Admins: a new table; labels are unique per restaurant.")
+    async def create_dining_table(
+        self, info: Info, input: CreateDiningTableInput
+    ) -> CreateDiningTableResult:
+        result = await resolve.create_dining_table(
+            info.context,
+            input.restaurant_id,
+            input.label,
+            input.zone,
+            input.min_capacity,
+            input.max_capacity,
+        )
+        answer: CreateDiningTableResult = _ok(result, DiningTable.of)
+        return answer
+
+    @strawberry.mutation(description="Admins and staff: a new PENDING booking (walk-ins too).")
+    async def create_booking(self, info: Info, input: CreateBookingInput) -> CreateBookingResult:
+        result = await resolve.create_booking(
+            info.context,
+            input.restaurant_id,
+            input.guest_name,
+            input.party_size,
+            input.starts_at,
+            input.ends_at,
+        )
+        answer: CreateBookingResult = _ok(result, Booking.of)
+        return answer
+
+    @strawberry.mutation(
+        description="Propose tables for a booking: HELD if the rules allow (the tables are held"
+        " for you), else PROPOSED with the violations. The same tables again extend the hold;"
+        " an empty list releases it."
+    )
+    async def propose_tables(self, info: Info, input: ProposeTablesInput) -> ProposeTablesResult:
+        result = await resolve.propose_tables(info.context, input.booking_id, input.table_ids)
+        answer: ProposeTablesResult = _ok(result, _session)
+        return answer
+
+    @strawberry.mutation(description="Turn a HELD session's holds into the booking's tables.")
+    async def confirm_assignment(
+        self, info: Info, input: ConfirmAssignmentInput
+    ) -> ConfirmAssignmentResult:
+        result = await resolve.confirm_assignment(
+            info.context, input.session_id, input.expected_version
+        )
+        answer: ConfirmAssignmentResult = _ok(result, _session)
+        return answer
+
+    @strawberry.mutation(description="Release the session's hold and close it.")
+    async def cancel_assignment_session(
+        self, info: Info, input: CancelAssignmentSessionInput
+    ) -> CancelAssignmentSessionResult:
+        result = await resolve.cancel_assignment_session(info.context, input.session_id)
+        answer: CancelAssignmentSessionResult = _ok(result, _session)
+        return answer
+
+    @strawberry.mutation(description="Assign the best free table set to the booking.")
+    async def auto_assign(self, info: Info, input: AutoAssignInput) -> AutoAssignResult:
+        result = await resolve.auto_assign(info.context, input.booking_id)
+        answer: AutoAssignResult = _ok(
+            result,
+            lambda r: AutoAssignPayload(booking=Booking.of(r.booking), tables=_tables(r.tables)),
+        )
+        return answer
+
+    @strawberry.mutation(
+        description="Seat, complete, cancel or mark a no-show. Cancelling or a no-show releases"
+        " the booking's tables; open assignment sessions for it are cancelled."
+    )
+    async def set_booking_status(
+        self, info: Info, input: SetBookingStatusInput
+    ) -> SetBookingStatusResult:
+        result = await resolve.set_booking_status(
+            info.context, input.booking_id, input.status.value, input.expected_version
+        )
+        answer: SetBookingStatusResult = _ok(result, Booking.of)
+        return answer
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Staff: a SNAPSHOT of the floor in [from, to), then every hold, assignment"
+        " and booking change overlapping it."
+    )
+    async def floor_events(
+        self,
+        info: Info,
+        restaurant_id: strawberry.ID,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> AsyncGenerator[FloorEvent, None]:
+        async for event in resolve.floor_events(info.context, restaurant_id, from_, to):
+            if isinstance(event, Delta):
+                change: FloorChange = event.data
+                # The same for every subscriber of this tenant: executed once, not per socket.
+                yield shareable(
+                    FloorEvent(
+                        kind=FloorEventKind(change.kind),
+                        sequence=event.sequence,
+                        resync=False,
+                        allocation=Allocation.of(change.allocation) if change.allocation else None,
+                        booking=Booking.of(change.booking) if change.booking else None,
+                    ),
+                    ("tables.floor", event.change, info.context.who().tenant_id),
+                )
+            else:
+                yield FloorEvent(
+                    kind=FloorEventKind.SNAPSHOT,
+                    sequence=event.sequence,
+                    resync=event.resync,
+                    floor=Floor.of(event.data),
+                )
+
+    @strawberry.subscription(
+        description="The owner (or an admin): the session now, then every change of its status,"
+        " violations or hold."
+    )
+    async def session_events(
+        self, info: Info, session_id: strawberry.ID
+    ) -> AsyncGenerator[SessionEvent, None]:
+        async for event in resolve.session_events(info.context, session_id):
+            if isinstance(event, Delta):
+                yield shareable(
+                    SessionEvent(
+                        sequence=event.sequence,
+                        resync=False,
+                        session=AssignmentSession.of(event.data),
+                    ),
+                    ("tables.session", event.change, info.context.who().tenant_id),
+                )
+            else:
+                yield SessionEvent(
+                    sequence=event.sequence,
+                    resync=event.resync,
+                    session=AssignmentSession.of(event.data),
+                )

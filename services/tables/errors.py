@@ -1,0 +1,66 @@
+"""Expected failures of table assignment; each is a typed member of a mutation's result union."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from db.errors import describe
+from services.errors import AllotError
+from services.tables.rules import Violation
+
+
+class TableConflict(AllotError):
+    """The tables can no longer be given to the booking; `violations` say why."""
+
+    code = "TABLE_CONFLICT"
+
+    def __init__(self, message: str, violations: Sequence[Violation]) -> None:
+        super().__init__(message)
+        self.violations = tuple(violations)
+
+
+class SessionNotActive(AllotError):
+    """The assignment session is no longer PROPOSED or HELD (or its hold ran out)."""
+
+    code = "SESSION_NOT_ACTIVE"
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NoTablesAvailable(AllotError):
+    """No free table or combination seats the booking; `violations` say why the best failed."""
+
+    code = "NO_TABLES_AVAILABLE"
+
+    def __init__(self, message: str, violations: Sequence[Violation]) -> None:
+        super().__init__(message)
+        self.violations = tuple(violations)
+
+
+class InvalidBookingTransition(AllotError):
+    """A booking cannot move from its status to the requested one."""
+
+    code = "INVALID_BOOKING_TRANSITION"
+
+    def __init__(self, message: str, from_status: str, to_status: str) -> None:
+        super().__init__(message)
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+# What the tables area's constraints mean to a user (db.errors translates by name).
+describe(
+    "dining_tables_label_unique", "label", "this restaurant already has a table with this label"
+)
+describe(
+    "allocations_no_overlap",
+    "tableIds",
+    "the table is already held or assigned to another booking at that time",
+)
+describe(
+    "manual_assignment_sessions_one_active",
+    "bookingId",
+    "you already have an open assignment session for this booking",
+)

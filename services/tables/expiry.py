@@ -1,0 +1,173 @@
+"""The hold expirer: one per process, asleep until the earliest hold runs out.
+
+It wakes at the earliest `hold_expires_at` of any HELD session, or sooner when a hold is placed
+(in this process through expiry_signal, in others through the hub's HOLD_TOPIC). Each due
+booking is handled in its own transaction that skips bookings another transaction has locked,
+so several processes never handle one twice and never wait on each other; a skipped booking is
+retried a moment later. Expiring marks the sessions EXPIRED, releases their holds (the floor
+sees HOLD_EXPIRED) and re-validates PROPOSED sessions on those tables, all in one transaction.
+It runs across tenants as allot_system. Holds that ran out while no server was running are
+handled by the first pass, before `start` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
+from uuid import UUID
+
+import asyncpg
+
+from db.pool import SYSTEM_ROLE, create_pool
+from db.sql import load
+from services.realtime.hub import Hub
+from services.tables import expiry_signal
+from services.tables.common import Changes, lock_tables, revalidate
+from services.tables.config import TablesConfig
+
+log = logging.getLogger(__name__)
+
+Q = load("tables")
+
+BATCH = 100
+IDLE_SECONDS = 30.0  # sleep at most this long with nothing due (a safety net, not the mechanism)
+RETRY_SECONDS = 0.05  # a due booking was locked by another transaction: look again this soon
+PURGE_EVERY_SECONDS = 3600.0
+KEEP_RELEASED_SECONDS = 86400.0
+
+
+@asynccontextmanager
+async def _transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    async with pool.acquire() as conn, conn.transaction():
+        yield cast(asyncpg.Connection, conn)
+
+
+async def expire_booking(pool: asyncpg.Pool, booking_id: UUID, config: TablesConfig) -> bool:
+    """Expire the booking's due holds; False if another transaction holds the booking."""
+    async with _transaction(pool) as conn:
+        booking = await conn.fetchrow(Q["try_lock_booking"], booking_id)
+        if booking is None:
+            return False
+        now = booking["now"]
+        open_rows = await conn.fetch(Q["open_sessions_of_booking"], booking_id)
+        await lock_tables(conn, (t for r in open_rows for t in r["proposed_table_ids"]))
+        due = await conn.fetch(Q["due_sessions_of_booking"], booking_id)
+        if not due:
+            return True
+        ids = [r["id"] for r in due]
+        await conn.execute(Q["mark_sessions_expired"], ids)
+        changes = Changes()
+        changes.add(await conn.fetch(Q["release_session_holds"], ids, "EXPIRED"))
+        await revalidate(conn, changes, now, config.rules, ids)
+        log.info("expired %d hold(s) of booking %s", len(ids), booking_id)
+        return True
+
+
+async def expire_due(pool: asyncpg.Pool, config: TablesConfig) -> tuple[int, bool]:
+    """Expire every due hold now; return (bookings handled, whether some were skipped)."""
+    handled = 0
+    for _ in range(1000):  # bounded: each round either handles bookings or stops
+        async with pool.acquire() as conn:
+            due = [r["booking_id"] for r in await conn.fetch(Q["due_hold_bookings"], BATCH)]
+        if not due:
+            return handled, False
+        done = 0
+        for booking_id in due:
+            if await expire_booking(pool, booking_id, config):
+                done += 1
+        handled += done
+        if done < len(due):
+            return handled, True
+    return handled, True
+
+
+class HoldExpirer:
+    """The per-process background worker; `stop()` ends it."""
+
+    def __init__(self, pool: asyncpg.Pool, hub: Hub | None, config: TablesConfig) -> None:
+        self._pool = pool
+        self._hub = hub
+        self._config = config
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_purge = 0.0
+
+    @classmethod
+    async def start(cls, dsn: str, hub: Hub | None, config: TablesConfig) -> HoldExpirer:
+        """Open a small allot_system pool, expire what is already due, then run."""
+        pool = await create_pool(dsn, min_size=1, max_size=2, role=SYSTEM_ROLE)
+        expirer = cls(pool, hub, config)
+        expiry_signal.register(expirer._wake)
+        try:
+            await expirer.run_once()
+        except Exception:
+            log.exception("the first hold expiry pass failed; it will be retried")
+        expirer._tasks.append(asyncio.create_task(expirer._loop(), name="tables-hold-expirer"))
+        if hub is not None:
+            expirer._tasks.append(asyncio.create_task(expirer._listen(), name="tables-hold-wake"))
+        return expirer
+
+    def poke(self) -> None:
+        """Look at the holds again now."""
+        self._wake.set()
+
+    async def run_once(self) -> float | None:
+        """Expire what is due; return seconds until the next hold runs out (None: no holds).
+
+        Woken for every hold placed anywhere, it usually only re-reads the next deadline.
+        """
+        if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+            self._last_purge = time.monotonic()
+            async with self._pool.acquire() as conn:
+                await conn.execute(Q["purge_released"], KEEP_RELEASED_SECONDS)
+        seconds = await self._seconds_to_next()
+        if seconds is None or seconds > 0:
+            return seconds
+        _, skipped = await expire_due(self._pool, self._config)
+        seconds = await self._seconds_to_next()
+        if skipped:
+            return RETRY_SECONDS if seconds is None else min(seconds, RETRY_SECONDS)
+        return seconds
+
+    async def _seconds_to_next(self) -> float | None:
+        async with self._pool.acquire() as conn:
+            seconds: float | None = await conn.fetchval(Q["seconds_to_next_expiry"])
+        return seconds
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                seconds = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hold expiry pass failed; retrying in a second")
+                seconds = 1.0
+            timeout = IDLE_SECONDS if seconds is None else min(max(seconds, 0.0), IDLE_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                # A few ms late rather than early: a pass before the deadline finds nothing.
+                await asyncio.wait_for(self._wake.wait(), timeout + 0.005)
+
+    async def _listen(self) -> None:
+        assert self._hub is not None
+        async with self._hub.listen(expiry_signal.HOLD_TOPIC) as subscriber:
+            while True:
+                await subscriber.get()  # a hold anywhere (or a resync): recompute the deadline
+                self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop the worker and close its pool."""
+        expiry_signal.unregister(self._wake)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self._pool.close()

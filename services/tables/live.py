@@ -1,0 +1,144 @@
+"""Realtime for tables: the floor of a restaurant and one assignment session.
+
+Both follow services.realtime.stream.live: a snapshot, then one delta per committed change.
+A delta's rows are read once per event for every subscriber of this process
+(`hub.shared`, keyed by the change and the tenant), then filtered per subscriber's window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+
+from db.pool import tenant_transaction
+from db.sql import load
+from services.core.principal import Principal
+from services.errors import NotFound
+from services.realtime.hub import Change, Hub
+from services.realtime.stream import Delta, Snapshot, live
+from services.tables import views
+from services.tables.common import require_id, require_owner, require_staff
+from services.tables.reads import check_window
+
+ALLOCATION_EVENTS: Final = frozenset(
+    {"HOLD_PLACED", "HOLD_RELEASED", "HOLD_EXPIRED", "ASSIGNED", "UNASSIGNED"}
+)
+BOOKING_CHANGED: Final = "BOOKING_CHANGED"
+
+Q = load("tables")
+
+
+def floor_topic(restaurant_id: UUID) -> str:
+    """The hub topic of a restaurant's floor (allocations and bookings)."""
+    return f"floor:{restaurant_id}"
+
+
+def session_topic(session_id: UUID) -> str:
+    """The hub topic of one assignment session."""
+    return f"session:{session_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FloorChange:
+    """One floor delta: what happened, and the allocation or booking it happened to."""
+
+    kind: str
+    allocation: views.AllocationView | None = None
+    booking: views.BookingView | None = None
+
+
+def _overlaps(starts_at: datetime, ends_at: datetime, lo: datetime, hi: datetime) -> bool:
+    return starts_at < hi and lo < ends_at
+
+
+async def floor_events(
+    pool: asyncpg.Pool,
+    hub: Hub,
+    who: Principal,
+    restaurant_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> AsyncGenerator[Snapshot[views.FloorView] | Delta[FloorChange], None]:
+    """The floor over [from, to): a snapshot, then every change of rows overlapping it."""
+    require_staff(who)
+    check_window(starts_at, ends_at)
+    rid = require_id(restaurant_id, "restaurant")
+    tenant = who.tenant_id
+
+    async def snapshot() -> views.FloorView:
+        async with tenant_transaction(pool, tenant) as conn:
+            found = await views.floor(conn, rid, starts_at, ends_at)
+        if found is None:
+            raise NotFound("restaurant not found")
+        return found
+
+    async def allocation(change: Change) -> views.AllocationView | None:
+        assert change.id is not None
+        async with tenant_transaction(pool, tenant) as conn:
+            return (await views.allocations(conn, [change.id])).get(change.id)
+
+    async def booking(change: Change) -> views.BookingView | None:
+        assert change.id is not None
+        async with tenant_transaction(pool, tenant) as conn:
+            return (await views.bookings(conn, [change.id])).get(change.id)
+
+    async def delta(change: Change) -> FloorChange | None:
+        if change.id is None:
+            return None
+        if change.kind in ALLOCATION_EVENTS:
+            a = await hub.shared(("tables.allocation", change, tenant), lambda: allocation(change))
+            if a is None or not _overlaps(a.starts_at, a.ends_at, starts_at, ends_at):
+                return None
+            return FloorChange(change.kind, allocation=a)
+        if change.kind == BOOKING_CHANGED:
+            b = await hub.shared(("tables.booking", change, tenant), lambda: booking(change))
+            if b is None or not _overlaps(b.starts_at, b.ends_at, starts_at, ends_at):
+                return None
+            return FloorChange(change.kind, booking=b)
+        return None
+
+    async with tenant_transaction(pool, tenant) as conn:  # a clear error before subscribing
+        if not await conn.fetchval(Q["restaurant_exists"], rid):
+            raise NotFound("restaurant not found")
+
+    async for event in live(
+        hub, who, floor_topic(rid), name="floorEvents", snapshot=snapshot, delta=delta
+    ):
+        yield event
+
+
+async def session_events(
+    pool: asyncpg.Pool, hub: Hub, who: Principal, session_id: str
+) -> AsyncGenerator[Snapshot[views.SessionView] | Delta[views.SessionView], None]:
+    """One session, for its owner (or an admin): a snapshot, then every change of it."""
+    require_staff(who)
+    sid = require_id(session_id, "assignment session")
+    tenant = who.tenant_id
+
+    async def read() -> views.SessionView | None:
+        async with tenant_transaction(pool, tenant) as conn:
+            return (await views.sessions(conn, [sid])).get(sid)
+
+    found = await read()
+    if found is None:
+        raise NotFound("assignment session not found")
+    require_owner(who, found.created_by)
+
+    async def snapshot() -> views.SessionView:
+        current = await read()
+        if current is None:
+            raise NotFound("assignment session not found")
+        return current
+
+    async def delta(change: Change) -> views.SessionView | None:
+        return await hub.shared(("tables.session", change, tenant), read)
+
+    async for event in live(
+        hub, who, session_topic(sid), name="sessionEvents", snapshot=snapshot, delta=delta
+    ):
+        yield event
