@@ -7,6 +7,7 @@ from types import ModuleType
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -32,6 +33,12 @@ def _merged(name: str, modules: Sequence[ModuleType]) -> type | None:
 def build_schema(settings: Settings, extra: Sequence[ModuleType] = ()) -> strawberry.Schema:
     """The served schema; `extra` adds modules (tests use it for a probe table)."""
     modules = (*AREAS, *extra)
+    # The limiters' rules are built once: ValidationCache keys on the rule classes, and a
+    # limiter built per request makes new ones, so nothing would ever be cached.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     query = _merged("Query", modules)
     assert query is not None
     return strawberry.Schema(
@@ -41,8 +48,7 @@ def build_schema(settings: Settings, extra: Sequence[ModuleType] = ()) -> strawb
         types=SHARED_ERROR_TYPES,
         execution_context_class=SharedEventExecutor,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             # Clients send the same few documents again and again: parse and validate once.
             lambda: ParserCache(maxsize=512),

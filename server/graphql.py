@@ -8,7 +8,6 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import strawberry
 from prometheus_client import Gauge
@@ -25,6 +24,7 @@ from schema.fanout import PersonalData
 from server.auth import InvalidToken, bearer, verify_token
 from server.settings import Settings
 from server.state import AppState
+from services.core.principal import Principal
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class AllotGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self._state = state
+        self._verified: dict[str, Principal] = {}
 
     @property
     def state(self) -> AppState:
@@ -101,10 +102,18 @@ class AllotGraphQL(GraphQL[Context, None]):
                     )
         return json.dumps(data, separators=(",", ":"))
 
-    def _verify(self, token: str) -> Any:
-        return verify_token(
+    def _verify(self, token: str) -> Principal:
+        """Verify a token; a token seen recently is not verified again until it expires."""
+        known = self._verified.get(token)
+        if known is not None and not known.expired():
+            return known
+        principal = verify_token(
             self.state.jwt_secret, token, algorithm=self.state.settings.jwt_algorithm
         )
+        if len(self._verified) >= 4096:
+            self._verified.clear()
+        self._verified[token] = principal
+        return principal
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Accept the socket only with a valid token in the connection_init payload."""
