@@ -48,9 +48,20 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+class _MaskErrors(MaskErrors):
+    """MaskErrors without its per-result Protocol isinstance check when there is no error.
+
+    Every subscription event passes through here, once per subscriber.
+    """
+
+    def _process_result(self, result: object) -> None:
+        if getattr(result, "errors", None):
+            super()._process_result(result)
+
+
 def masked_errors() -> MaskErrors:
     """Unexpected exceptions reach the client as a generic message, never a trace or SQL."""
-    return MaskErrors(
+    return _MaskErrors(
         should_mask_error=_should_mask,
         error_message="Internal error: the request could not be completed. Nothing was changed.",
     )

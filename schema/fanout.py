@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from graphql import ExecutionResult, FieldNode, InlineFragmentNode, OperationType, print_ast
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from services.realtime.hub import wait_shared
+
 T = TypeVar("T")
 _Keys = tuple[str, tuple[str, ...]]
 _Shared = tuple[ExecutionResult, "str | None"]
@@ -115,7 +117,7 @@ async def _shared(pending: Any, keys: _Keys) -> _Shared:
 
 
 async def _personal(future: asyncio.Future[_Shared], keys: _Keys, sequence: int) -> ExecutionResult:
-    shared, template = future.result() if future.done() else await asyncio.shield(future)
+    shared, template = await wait_shared(future)
     if template is None:
         return shared
     assert shared.data is not None
