@@ -279,13 +279,10 @@ async def confirm_assignment(
     return _result(await in_transaction(pool, who.tenant_id, work))
 
 
-async def _confirm(
-    conn: asyncpg.Connection,
-    who: Principal,
-    session_id: UUID,
-    expected_version: int | None,
-    config: TablesConfig,
-) -> _Outcome:
+async def _lock_booking_of_session(
+    conn: asyncpg.Connection, who: Principal, session_id: UUID
+) -> asyncpg.Record:
+    """Check the caller may act on the session, then lock its booking (first in lock order)."""
     first = await conn.fetchrow(Q["session_for_read"], session_id)
     if first is None:
         raise NotFound("assignment session not found")
@@ -293,6 +290,17 @@ async def _confirm(
     booking = await conn.fetchrow(Q["lock_booking"], first["booking_id"])
     if booking is None:
         raise NotFound("assignment session not found")
+    return booking
+
+
+async def _confirm(
+    conn: asyncpg.Connection,
+    who: Principal,
+    session_id: UUID,
+    expected_version: int | None,
+    config: TablesConfig,
+) -> _Outcome:
+    booking = await _lock_booking_of_session(conn, who, session_id)
     now: datetime = booking["now"]
     others = list(await conn.fetch(Q["open_sessions_of_booking"], booking["id"]))
     live = [r["table_id"] for r in await conn.fetch(Q["live_tables_of_booking"], booking["id"])]
@@ -371,13 +379,7 @@ async def cancel_assignment_session(
     sid = require_id(session_id, "assignment session")
 
     async def work(conn: asyncpg.Connection) -> views.SessionView:
-        first = await conn.fetchrow(Q["session_for_read"], sid)
-        if first is None:
-            raise NotFound("assignment session not found")
-        require_owner(who, first["created_by"])
-        booking = await conn.fetchrow(Q["lock_booking"], first["booking_id"])
-        if booking is None:
-            raise NotFound("assignment session not found")
+        booking = await _lock_booking_of_session(conn, who, sid)
         now: datetime = booking["now"]
         # Under the booking lock the session's tables can no longer change: read them again.
         current = await conn.fetchrow(Q["session_for_read"], sid)

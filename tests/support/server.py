@@ -106,8 +106,8 @@ def _graphql_view(app: Starlette) -> AllotGraphQL:
 
 
 @contextlib.contextmanager
-def serve_subprocess(dsn: str, workers: int = 1) -> Iterator[RunningServer]:
-    """Start the app with the probe area as a separate uvicorn process (or `workers` of them)."""
+def serve_subprocess(dsn: str) -> Iterator[RunningServer]:
+    """Start the app with the probe area as a separate uvicorn process."""
     port = free_port()
     env = {
         **os.environ,
@@ -127,8 +127,6 @@ def serve_subprocess(dsn: str, workers: int = 1) -> Iterator[RunningServer]:
             "127.0.0.1",
             "--port",
             str(port),
-            "--workers",
-            str(workers),
             "--ws-per-message-deflate",
             "false",
             "--log-level",
