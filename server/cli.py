@@ -60,9 +60,14 @@ def prepare(settings: Settings, *, seed: bool) -> str:
     Development tokens are printed only with the demo (never with --no-seed or
     ALLOT_SEED_DEMO=false, as in production).
     """
-    from db.migrate import migrate
+    import asyncpg
+
+    from db.migrate import migrate, pending
     from server.app import database_url
+    from server.auth import ConfigurationError, resolve_jwt_secret
     from server.demo import seed_demo
+
+    resolve_jwt_secret(settings)  # a missing key is reported before anything else happens
 
     def token(user: str, roles: list[Role]) -> str:
         return _token(settings, DEMO_TENANT, user, roles, 12)
@@ -71,6 +76,18 @@ def prepare(settings: Settings, *, seed: bool) -> str:
         dsn = await database_url(settings)
         if settings.should_migrate:
             await migrate(dsn)
+        else:
+            conn = await asyncpg.connect(dsn)
+            try:
+                missing = await pending(conn)
+            finally:
+                await conn.close()
+            if missing:
+                raise ConfigurationError(
+                    f"the database has {len(missing)} migration(s) to apply "
+                    f"({', '.join(missing)}): run `allot migrate` first, "
+                    "or set ALLOT_MIGRATE_ON_START=true"
+                )
         return await seed_demo(dsn, DEMO_TENANT, token) if seed else []
 
     lines = asyncio.run(run())

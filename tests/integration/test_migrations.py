@@ -63,3 +63,27 @@ async def test_migrate__failed_file_leaves_nothing_half_applied(
     finally:
         await admin.execute(f'drop database "{name}" with (force)')
         await admin.close()
+
+
+async def test_run__refuses_an_external_database_with_pending_migrations(pg_server: str) -> None:
+    import pytest
+
+    from server.auth import ConfigurationError
+    from server.cli import prepare
+    from server.settings import Settings
+
+    name = f"allot_mig_{id(object())}"
+    admin = await asyncpg.connect(pg_server)
+    await admin.execute(f'create database "{name}"')
+    try:
+        settings = Settings(database_url=dbs.with_database(pg_server, name), jwt_secret="k" * 40)
+        with pytest.raises(ConfigurationError, match="run `allot migrate` first"):
+            await asyncio.to_thread(prepare, settings, seed=True)
+        conn = await asyncpg.connect(dbs.with_database(pg_server, name))
+        try:  # nothing was written
+            assert not await conn.fetchval("select to_regclass('schema_migrations') is not null")
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'drop database "{name}" with (force)')
+        await admin.close()
