@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 
@@ -11,8 +10,6 @@ from prometheus_client import Histogram
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from schema.context import PublicError
-
-log = logging.getLogger("allot.graphql")
 
 REQUEST_LATENCY = Histogram(
     "allot_graphql_request_seconds",
@@ -40,12 +37,10 @@ class OperationMetrics(SchemaExtension):
         )
 
 
-def _should_mask(error: GraphQLError) -> bool:
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error that is neither a refusal we explain (PublicError) nor a bad document."""
     original = error.original_error
-    if original is None or isinstance(original, PublicError):
-        return False
-    log.error("unexpected error in %s", error.path, exc_info=original)
-    return True
+    return original is not None and not isinstance(original, PublicError)
 
 
 class _MaskErrors(MaskErrors):
@@ -62,6 +57,6 @@ class _MaskErrors(MaskErrors):
 def masked_errors() -> MaskErrors:
     """Unexpected exceptions reach the client as a generic message, never a trace or SQL."""
     return _MaskErrors(
-        should_mask_error=_should_mask,
+        should_mask_error=is_unexpected,
         error_message="Internal error: the request could not be completed. Nothing was changed.",
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from types import ModuleType
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -15,12 +17,15 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from schema import core, poems, tables
 from schema.errors import SHARED_ERROR_TYPES
-from schema.extensions import OperationMetrics, masked_errors
+from schema.extensions import OperationMetrics, is_unexpected, masked_errors
 from schema.fanout import SharedEventExecutor
 from server.settings import Settings
+
+log = logging.getLogger("allot.graphql")
 
 AREAS: tuple[ModuleType, ...] = (core, poems, tables)
 
@@ -28,6 +33,19 @@ AREAS: tuple[ModuleType, ...] = (core, poems, tables)
 def _merged(name: str, modules: Sequence[ModuleType]) -> type | None:
     parts = tuple(getattr(m, name) for m in modules if hasattr(m, name))
     return merge_types(name, parts) if parts else None
+
+
+class AllotSchema(strawberry.Schema):
+    """The schema; it logs only unexpected errors, each once, with its traceback."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+            else:
+                log.info("request refused: %s", error.message)
 
 
 def build_schema(settings: Settings, extra: Sequence[ModuleType] = ()) -> strawberry.Schema:
@@ -41,7 +59,7 @@ def build_schema(settings: Settings, extra: Sequence[ModuleType] = ()) -> strawb
     ]
     query = _merged("Query", modules)
     assert query is not None
-    return strawberry.Schema(
+    return AllotSchema(
         query=query,
         mutation=_merged("Mutation", modules),
         subscription=_merged("Subscription", modules),

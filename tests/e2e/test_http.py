@@ -183,3 +183,20 @@ async def test_cors__allows_configured_origin_only(dsn: str, token) -> None:
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+async def test_errors__unexpected_logged_once_with_traceback_refusals_not_as_errors(
+    server: RunningServer, token, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    client = GraphQLHttp(server.base_url, token())
+    await client.raw("{ probeFail }")
+    anonymous = GraphQLHttp(server.base_url, None)
+    await anonymous.raw("{ viewer { userId } }")
+    await anonymous.close()
+    await client.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is not None
+    assert "no_such_relation_secret" in str(errors[0].exc_info[1])  # the operator sees the cause
+    refused = [r for r in caplog.records if "authentication required" in r.getMessage()]
+    assert refused and all(r.levelno < logging.ERROR for r in refused)
