@@ -44,7 +44,6 @@ class Listener:
         self._lost = asyncio.Event()
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.reconnects = 0
 
     @property
     def listening(self) -> bool:
@@ -108,7 +107,6 @@ class Listener:
                 first = False
                 self._ready.set()
             else:
-                self.reconnects += 1
                 log.warning("LISTEN connection restored; subscribers will resync")
                 self._on_reconnect()
             await self._watch()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -36,7 +36,6 @@ class Context:
     principal: Principal | None = None
     auth_problem: str | None = None
     connection_params: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def who(self) -> Principal:
         """The caller, or a clear error if the request carries no valid token."""

@@ -112,10 +112,6 @@ class HoldExpirer:
             expirer._tasks.append(asyncio.create_task(expirer._listen(), name="tables-hold-wake"))
         return expirer
 
-    def poke(self) -> None:
-        """Look at the holds again now."""
-        self._wake.set()
-
     async def run_once(self) -> float | None:
         """Expire what is due; return seconds until the next hold runs out (None: no holds).
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
-from uuid import UUID
 
 import strawberry
 
@@ -122,8 +121,3 @@ class Subscription:
                     resync=event.resync,
                     items=event.data,
                 )
-
-
-def tenant_of(value: str) -> UUID:
-    """Parse a tenant id in tests."""
-    return UUID(value)
