@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -37,7 +35,6 @@ from websockets.asyncio.client import ClientConnection
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from db.embedded import start_embedded  # noqa: E402
 from server.auth import issue_token  # noqa: E402
 from services.core.principal import Role  # noqa: E402
 from services.poems.matrix import generate_matrix, matrix_violations  # noqa: E402
@@ -272,18 +269,9 @@ async def main() -> None:
     began = time.perf_counter()
     print("poems bench")
     bench_matrix()
-    server_dsn = os.environ.get("DATABASE_URL") or start_embedded(
-        Path(tempfile.mkdtemp(prefix="allot-bench-")) / "pgdata", delete_on_exit=True
-    )
-    template = await dbs.create_template(server_dsn)
-    name = await dbs.clone(server_dsn, template)
-    dsn = dbs.with_database(server_dsn, name)
-    try:
+    async with dbs.scratch_database() as dsn:
         with serve_subprocess(dsn) as server:
             await bench_game(server.base_url, server.ws_url)
-    finally:
-        await dbs.drop(server_dsn, name)
-        await dbs.drop(server_dsn, template)
     print(f"total {time.perf_counter() - began:.0f} s")
 
 

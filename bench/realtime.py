@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,7 +23,6 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from db.embedded import start_embedded  # noqa: E402
 from server.auth import issue_token  # noqa: E402
 from services.core.principal import Role  # noqa: E402
 from tests.support import dbs  # noqa: E402
@@ -111,13 +108,7 @@ async def fan_out(dsn: str, ws_url: str, subscribers: int) -> list[float]:
 
 
 async def main() -> None:
-    server_dsn = os.environ.get("DATABASE_URL") or start_embedded(
-        Path(tempfile.mkdtemp(prefix="allot-bench-")) / "pgdata", delete_on_exit=True
-    )
-    template = await dbs.create_template(server_dsn)
-    name = await dbs.clone(server_dsn, template)
-    dsn = dbs.with_database(server_dsn, name)
-    try:
+    async with dbs.scratch_database() as dsn:
         floor = await raw_floor(dsn)
         f50 = statistics.median(floor)
         f99 = pct(floor, 99)
@@ -130,9 +121,6 @@ async def main() -> None:
                     f"{n:>5} subscribers: all delivered p50 {p50 * 1000:7.2f} ms  "
                     f"p99 {p99 * 1000:7.2f} ms  ({p50 / f50:.1f}x raw floor)"
                 )
-    finally:
-        await dbs.drop(server_dsn, name)
-        await dbs.drop(server_dsn, template)
 
 
 if __name__ == "__main__":

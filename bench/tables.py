@@ -22,7 +22,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -38,7 +37,6 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from db.embedded import start_embedded  # noqa: E402
 from db.pool import create_pool, tenant_transaction  # noqa: E402
 from db.sql import load  # noqa: E402
 from server.auth import issue_token  # noqa: E402
@@ -472,37 +470,30 @@ async def expiry_lag(pool: asyncpg.Pool, base_urls: Sequence[str], holds: int = 
 
 async def main() -> None:
     began = time.perf_counter()
-    server_dsn = os.environ.get("DATABASE_URL") or start_embedded(
-        Path(tempfile.mkdtemp(prefix="allot-bench-")) / "pgdata", delete_on_exit=True
-    )
-    template = await dbs.create_template(server_dsn)
-    name = await dbs.clone(server_dsn, template)
-    dsn = dbs.with_database(server_dsn, name)
-    pool = await create_pool(dsn, min_size=1, max_size=10)
-    try:
-        print("tables bench (one server process; clients in this process)")
-        floor = await raw_floor(dsn)
-        f50 = statistics.median(floor)
-        p99 = ms(pct(floor, 99))
-        print(f"1. realtime: raw floor (UPDATE + NOTIFY -> LISTEN): p50 {ms(f50)}  p99 {p99}")
-        with serve_subprocess(dsn) as server:
-            await realtime(pool, server.base_url, server.ws_url, f50)
-            # Before the contention run, so its churn does not weigh on these reads.
-            print("2. rules at scale")
-            await at_scale(pool, server.base_url)
-            print("3. contention: propose then confirm over HTTP")
-            await contention(pool, server.base_url)
-        os.environ["ALLOT_HOLD_TTL_SECONDS"] = "1"
+    async with dbs.scratch_database() as dsn:
+        pool = await create_pool(dsn, min_size=1, max_size=10)
         try:
-            with serve_subprocess(dsn) as one, serve_subprocess(dsn) as two:
-                print("4. hold expiry")
-                await expiry_lag(pool, [one.base_url, two.base_url])
+            print("tables bench (one server process; clients in this process)")
+            floor = await raw_floor(dsn)
+            f50 = statistics.median(floor)
+            p99 = ms(pct(floor, 99))
+            print(f"1. realtime: raw floor (UPDATE + NOTIFY -> LISTEN): p50 {ms(f50)}  p99 {p99}")
+            with serve_subprocess(dsn) as server:
+                await realtime(pool, server.base_url, server.ws_url, f50)
+                # Before the contention run, so its churn does not weigh on these reads.
+                print("2. rules at scale")
+                await at_scale(pool, server.base_url)
+                print("3. contention: propose then confirm over HTTP")
+                await contention(pool, server.base_url)
+            os.environ["ALLOT_HOLD_TTL_SECONDS"] = "1"
+            try:
+                with serve_subprocess(dsn) as one, serve_subprocess(dsn) as two:
+                    print("4. hold expiry")
+                    await expiry_lag(pool, [one.base_url, two.base_url])
+            finally:
+                del os.environ["ALLOT_HOLD_TTL_SECONDS"]
         finally:
-            del os.environ["ALLOT_HOLD_TTL_SECONDS"]
-    finally:
-        await pool.close()
-        await dbs.drop(server_dsn, name)
-        await dbs.drop(server_dsn, template)
+            await pool.close()
     print(f"total {time.perf_counter() - began:.0f} s")
 
 

@@ -76,10 +76,10 @@ from operator import itemgetter
 from typing import Final
 from uuid import UUID
 
-BOOKING_STATUSES: Final = frozenset(
-    {"PENDING", "CONFIRMED", "SEATED", "COMPLETED", "CANCELLED", "NO_SHOW"}
-)
-ASSIGNABLE_STATUSES: Final = frozenset({"PENDING", "CONFIRMED", "SEATED"})
+from services.tables.lifecycle import CONFIRMED, PENDING, SEATED, TRANSITIONS
+
+BOOKING_STATUSES: Final = frozenset(TRANSITIONS)
+ASSIGNABLE_STATUSES: Final = frozenset({PENDING, CONFIRMED, SEATED})
 
 HOLD: Final = "HOLD"
 ASSIGNMENT: Final = "ASSIGNMENT"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,3 +69,19 @@ async def drop(dsn: str, name: str) -> None:
         await admin.execute(f'drop database if exists "{name}" with (force)')
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def scratch_database() -> AsyncIterator[str]:
+    """A migrated database of its own (on DATABASE_URL or a new embedded server), dropped after.
+
+    For scripts outside pytest, such as the benchmarks.
+    """
+    server = server_dsn()
+    template = await create_template(server)
+    name = await clone(server, template)
+    try:
+        yield with_database(server, name)
+    finally:
+        await drop(server, name)
+        await drop(server, template)
