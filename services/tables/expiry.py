@@ -26,8 +26,7 @@ import asyncpg
 from db.pool import SYSTEM_ROLE, create_pool
 from db.sql import load
 from services.realtime.hub import Hub
-from services.tables import expiry_signal
-from services.tables.common import Changes, lock_tables, revalidate
+from services.tables import expiry_signal, plan, scope
 from services.tables.config import TablesConfig
 
 log = logging.getLogger(__name__)
@@ -50,21 +49,14 @@ async def _transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 async def expire_booking(pool: asyncpg.Pool, booking_id: UUID, config: TablesConfig) -> bool:
     """Expire the booking's due holds; False if another transaction holds the booking."""
     async with _transaction(pool) as conn:
-        booking = await conn.fetchrow(Q["try_lock_booking"], booking_id)
+        booking = await scope.try_lock_booking(conn, booking_id)
         if booking is None:
             return False
-        now = booking["now"]
-        open_rows = await conn.fetch(Q["open_sessions_of_booking"], booking_id)
-        await lock_tables(conn, (t for r in open_rows for t in r["proposed_table_ids"]))
-        due = await conn.fetch(Q["due_sessions_of_booking"], booking_id)
-        if not due:
-            return True
-        ids = [r["id"] for r in due]
-        await conn.execute(Q["mark_sessions_expired"], ids)
-        changes = Changes()
-        changes.add(await conn.fetch(Q["release_session_holds"], ids, "EXPIRED"))
-        await revalidate(conn, changes, now, config.rules, ids)
-        log.info("expired %d hold(s) of booking %s", len(ids), booking_id)
+        snap = await scope.read(conn, booking)
+        decided = plan.expire(snap.scope, config.rules)
+        if decided.close:
+            await scope.commit(conn, snap, decided)
+            log.info("expired %d hold(s) of booking %s", len(decided.close), booking_id)
         return True
 
 

@@ -207,44 +207,42 @@ async def restaurants(
 
 
 async def bookings(conn: asyncpg.Connection, ids: Iterable[UUID]) -> dict[UUID, BookingView]:
-    """The visible bookings among `ids`, each with its assigned tables (two queries)."""
+    """The visible bookings among `ids`, each with its assigned tables (one query)."""
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = await conn.fetch(Q["bookings_by_ids"], wanted)
-    if not rows:
-        return {}
-    assigned: dict[UUID, list[TableView]] = {}
-    for r in await conn.fetch(Q["assigned_tables_of_bookings"], [row["id"] for row in rows]):
-        assigned.setdefault(r["booking_id"], []).append(table_of(r))
+    rows = await conn.fetch(Q["booking_views"], wanted)
+    tables: dict[UUID, list[TableView]] = {}
+    for r in rows:
+        found = tables.setdefault(r["booking_id"], [])
+        if r["id"] is not None:
+            found.append(table_of(r))
     return {
-        row["id"]: BookingView(
-            id=row["id"],
-            restaurant_id=row["restaurant_id"],
-            guest_name=row["guest_name"],
-            party_size=row["party_size"],
-            starts_at=row["starts_at"],
-            ends_at=row["ends_at"],
-            status=row["status"],
-            version=row["version"],
-            tables=sort_tables(assigned.get(row["id"], ())),
+        r["booking_id"]: BookingView(
+            id=r["booking_id"],
+            restaurant_id=r["booking_restaurant_id"],
+            guest_name=r["guest_name"],
+            party_size=r["party_size"],
+            starts_at=r["starts_at"],
+            ends_at=r["ends_at"],
+            status=r["status"],
+            version=r["booking_version"],
+            tables=sort_tables(tables[r["booking_id"]]),
         )
-        for row in rows
+        for r in rows
     }
 
 
 async def allocations(conn: asyncpg.Connection, ids: Iterable[UUID]) -> dict[UUID, AllocationView]:
-    """Allocations among `ids` (released ones too), each with its table (two queries)."""
+    """Allocations among `ids` (released ones too), each with its table (one query)."""
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = await conn.fetch(Q["allocations_by_ids"], wanted)
-    tables = await tables_by_ids(conn, (r["table_id"] for r in rows))
     return {
-        r["id"]: AllocationView(
-            id=r["id"],
+        r["allocation_id"]: AllocationView(
+            id=r["allocation_id"],
             kind=r["kind"],
-            table=tables[r["table_id"]],
+            table=table_of(r),
             booking_id=r["booking_id"],
             session_id=r["session_id"],
             starts_at=r["starts_at"],
@@ -252,15 +250,14 @@ async def allocations(conn: asyncpg.Connection, ids: Iterable[UUID]) -> dict[UUI
             expires_at=r["expires_at"],
             released_at=r["released_at"],
             release_reason=r["release_reason"],
-            version=r["version"],
+            version=r["allocation_version"],
         )
-        for r in rows
-        if r["table_id"] in tables
+        for r in await conn.fetch(Q["allocation_views"], wanted)
     }
 
 
 async def sessions(conn: asyncpg.Connection, ids: Iterable[UUID]) -> dict[UUID, SessionView]:
-    """Sessions among `ids`, with booking and proposed tables (four queries for any number)."""
+    """Sessions among `ids`, with booking and proposed tables (three queries for any number)."""
     wanted = list(set(ids))
     if not wanted:
         return {}
@@ -274,20 +271,35 @@ async def sessions(conn: asyncpg.Connection, ids: Iterable[UUID]) -> dict[UUID, 
         booking = booking_views.get(r["booking_id"])
         if booking is None:
             continue
-        out[r["id"]] = SessionView(
-            id=r["id"],
-            booking=booking,
-            created_by=r["created_by"],
-            status=r["status"],
-            proposed_tables=tuple(tables[t] for t in r["proposed_table_ids"] if t in tables),
-            violations=tuple(violation_from_json(v) for v in r["violations"]),
-            hold_expires_at=r["hold_expires_at"],
-            last_validated_at=r["last_validated_at"],
-            version=r["version"],
-            created_at=r["created_at"],
-            updated_at=r["updated_at"],
+        out[r["id"]] = session_of(
+            r,
+            booking,
+            tuple(tables[t] for t in r["proposed_table_ids"] if t in tables),
+            tuple(violation_from_json(v) for v in r["violations"]),
         )
     return out
+
+
+def session_of(
+    row: asyncpg.Record | Mapping[str, Any],
+    booking: BookingView,
+    proposed: tuple[TableView, ...],
+    violations: tuple[Violation, ...],
+) -> SessionView:
+    """A SessionView from a manual_assignment_sessions row and what it refers to."""
+    return SessionView(
+        id=row["id"],
+        booking=booking,
+        created_by=row["created_by"],
+        status=row["status"],
+        proposed_tables=proposed,
+        violations=violations,
+        hold_expires_at=row["hold_expires_at"],
+        last_validated_at=row["last_validated_at"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 async def floor(

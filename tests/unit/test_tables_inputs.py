@@ -135,6 +135,6 @@ def test_booking_info__times_in_the_restaurant_zone_for_messages() -> None:
         "ends_at": START + timedelta(hours=2),
         "timezone": "Europe/London",
     }
-    info = booking_info(row)  # type: ignore[arg-type]
+    info = booking_info(row)
     assert info.starts_at == START and info.starts_at.tzinfo == ZoneInfo("Europe/London")
     assert info.starts_at.strftime("%H:%M") == "19:00"
