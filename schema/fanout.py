@@ -1,11 +1,19 @@
-"""Execute a subscription delta once for every subscriber with the same query and rights.
+"""One execution and one serialization per subscription delta, whatever the number of readers.
 
-A subscription resolver marks a delta event with `shareable(event, key)`, where
-the key names the change and everything the result depends on (the reader's
-authorization scope). `SharedEventExecutor` then executes the selection set
-once per (key, document, variables) and hands each subscriber a copy with its
-own `sequence`; the other subscribers skip execution entirely. Events that are
-not marked (snapshots, resyncs) execute per subscriber as usual.
+A subscription resolver wraps a delta in `Shared(key, sequence, build)`, where the key names
+the change and everything the result depends on (the reader's authorization scope), and
+`build` makes the event object. Then:
+
+* On a graphql-transport-ws operation (the server sets a `Sink` for it), `await
+  shared.sent()` puts the frame on the socket itself: the selection set is executed once per
+  (key, document, variables) for every operation of this process, serialized once with a
+  marker where `sequence` goes, and each operation sends that text with its own sequence and
+  operation id. No per-reader execution, result object or JSON encoding.
+* Otherwise (legacy graphql-ws, or when the result has errors) the resolver yields
+  `shared.event()`: `SharedEventExecutor` still executes it once per key and hands each reader
+  a copy with its own `sequence` (`PersonalData`, serialized once too).
+
+Snapshots and resyncs are not shared: they execute per reader as usual.
 """
 
 from __future__ import annotations
@@ -15,8 +23,9 @@ import inspect
 import json
 import secrets
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar
 
 from graphql import ExecutionResult, FieldNode, InlineFragmentNode, OperationType, print_ast
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -25,6 +34,7 @@ from services.realtime.hub import wait_shared
 
 T = TypeVar("T")
 _Keys = tuple[str, tuple[str, ...]]
+_Doc = tuple[str, str, "_Keys | None"]
 _Shared = tuple[ExecutionResult, "str | None"]
 
 _SHARE_ATTR = "_allot_share"
@@ -35,14 +45,26 @@ _MARKER = secrets.token_hex(16)
 _MARKER_JSON = json.dumps(_MARKER)
 
 
+class Sink:
+    """An operation's socket, for frames made once for every reader: set by the server."""
+
+    def __init__(self, operation_id: str, send: Callable[[str], Awaitable[None]]) -> None:
+        self.prefix = f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{{"data":'
+        self.send = send
+        self.executor: SharedEventExecutor | None = None  # the operation's, once it has one
+
+
+current_sink: ContextVar[Sink | None] = ContextVar("allot_sink", default=None)
+
+
 class PersonalData(dict[str, Any]):
-    """One subscriber's copy of a shared result, with its JSON ready but for the sequence."""
+    """One reader's copy of a shared result, with its JSON ready but for the sequence."""
 
     template: str = ""
     sequence: int = 0
 
     def to_json(self) -> str:
-        """This result as JSON, serialized once for all subscribers."""
+        """This result as JSON, serialized once for all readers."""
         return self.template.replace(_MARKER_JSON, str(self.sequence))
 
 
@@ -50,6 +72,36 @@ def shareable(event: T, key: Hashable) -> T:
     """Mark a delta event as identical (but for `sequence`) for every reader sharing `key`."""
     setattr(event, _SHARE_ATTR, key)
     return event
+
+
+class Shared(Generic[T]):
+    """A subscription delta that is the same for every reader sharing `key`, but `sequence`."""
+
+    __slots__ = ("build", "key", "sequence")
+
+    def __init__(self, key: Hashable, sequence: int, build: Callable[[], T]) -> None:
+        self.key = key
+        self.sequence = sequence
+        self.build = build
+
+    async def sent(self) -> bool:
+        """Send it on the operation's socket as a ready-made frame; False: yield `event()`."""
+        sink = current_sink.get()
+        executor = sink.executor if sink is not None else None
+        if executor is None or executor.doc is None or executor.doc[2] is None:
+            return False
+        assert sink is not None
+        _, template = await wait_shared(
+            _execution(executor.doc, self.key, lambda: executor.for_event(self.event()))
+        )
+        if template is None:
+            return False
+        await sink.send(f"{sink.prefix}{template.replace(_MARKER_JSON, str(self.sequence))}}}}}")
+        return True
+
+    def event(self) -> T:
+        """The event object, marked shareable, for the usual path."""
+        return shareable(self.build(), self.key)
 
 
 def _sequence_keys(operation: Any) -> tuple[str, tuple[str, ...]] | None:
@@ -66,27 +118,56 @@ def _sequence_keys(operation: Any) -> tuple[str, tuple[str, ...]] | None:
         elif isinstance(sel, InlineFragmentNode) and not sel.type_condition:
             return None
         elif not isinstance(sel, InlineFragmentNode):
-            return None  # fragment spreads: not worth following, execute per subscriber
+            return None  # fragment spreads: not worth following, execute per reader
     return (root.alias.value if root.alias else root.name.value, tuple(keys))
+
+
+def _execution(
+    doc: _Doc, key: Hashable, executor: Callable[[], SharedEventExecutor]
+) -> asyncio.Future[_Shared]:
+    """The one execution of `doc` for the event `key` (started by the first reader to ask)."""
+    memo_key = (key, doc[0], doc[1])
+    future = _memo.get(memo_key)
+    if future is None:
+        assert doc[2] is not None
+        event_executor = executor()
+        pending = StrawberryGraphQLCoreExecutionContext.execute_operation(event_executor, False)
+        if inspect.isawaitable(pending):
+            future = asyncio.ensure_future(_serialized(pending, doc[2]))
+        else:  # plain fields only (the usual delta): done now, nobody waits for it
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(_serialize(pending, doc[2]))
+        _memo[memo_key] = future
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return future
 
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core executor that shares the execution of marked subscription events."""
 
-    _allot_doc: tuple[str, str, _Keys | None] | None = None
+    doc: _Doc | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:
-        if self._allot_doc is None:
+        if self.doc is None and self.operation.operation == OperationType.SUBSCRIPTION:
             variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
             text = print_ast(self.operation) + "".join(
                 print_ast(f) for f in self.fragment_definitions.values()
             )
-            self._allot_doc = (text, variables, _sequence_keys(self.operation))
+            self.doc = (text, variables, _sequence_keys(self.operation))
+            sink = current_sink.get()
+            if sink is not None:
+                sink.executor = self  # from now on, shared deltas can go straight to the socket
         return super().build_per_event_executor(payload)
+
+    def for_event(self, payload: Any) -> SharedEventExecutor:
+        """This subscription's executor for one event."""
+        executor: SharedEventExecutor = self.build_per_event_executor(payload)
+        return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         share = getattr(self.root_value, _SHARE_ATTR, None)
-        doc = self._allot_doc
+        doc = self.doc
         if (
             share is None
             or doc is None
@@ -94,19 +175,16 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             or self.operation.operation != OperationType.SUBSCRIPTION
         ):
             return super().execute_operation(serially)
-        key = (share, doc[0], doc[1])
-        future = _memo.get(key)
-        if future is None:
-            future = asyncio.ensure_future(_shared(super().execute_operation(serially), doc[2]))
-            _memo[key] = future
-            while len(_memo) > _MEMO_SIZE:
-                _memo.popitem(last=False)
-        return _personal(future, doc[2], int(self.root_value.sequence))
+        sequence = int(self.root_value.sequence)
+        return _personal(_execution(doc, share, lambda: self), doc[2], sequence)
 
 
-async def _shared(pending: Any, keys: _Keys) -> _Shared:
-    """Execute once, and serialize once with a marker where each reader's sequence goes."""
-    result = await pending if inspect.isawaitable(pending) else pending
+async def _serialized(pending: Awaitable[Any], keys: _Keys) -> _Shared:
+    return _serialize(await pending, keys)
+
+
+def _serialize(result: Any, keys: _Keys) -> _Shared:
+    """The result, serialized once with a marker where each reader's sequence goes."""
     assert isinstance(result, ExecutionResult)  # subscriptions never stream incrementally
     root_key, sequence_keys = keys
     data = result.data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Hashable
 from enum import Enum
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -12,7 +13,7 @@ import strawberry
 from resolvers import poems as resolve
 from schema.context import Info
 from schema.errors import Error, Forbidden, InvalidInput, NotFound, converts
-from schema.fanout import shareable
+from schema.fanout import Shared
 from services.poems import errors as domain
 from services.poems import views
 
@@ -363,6 +364,8 @@ class Subscription:
         async for event in resolve.game_events(info.context, game_id):
             if event.share_key is not None:
                 # A delta is the same for every player of the game: executed once for all.
-                yield shareable(GameEvent.of(event), event.share_key)
+                delta = Shared(event.share_key, event.sequence, partial(GameEvent.of, event))
+                if not await delta.sent():
+                    yield delta.event()
             else:
                 yield GameEvent.of(event)

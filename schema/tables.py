@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -12,7 +13,7 @@ import strawberry
 from resolvers import tables as resolve
 from schema.context import Info
 from schema.errors import Error, Forbidden, InvalidInput, NotFound, StaleVersion, converts
-from schema.fanout import shareable
+from schema.fanout import Shared
 from services.realtime.stream import Delta
 from services.tables import errors as domain
 from services.tables import views
@@ -577,6 +578,20 @@ class Mutation:
         return answer
 
 
+def _floor_delta(change: FloorChange, sequence: int) -> FloorEvent:
+    return FloorEvent(
+        kind=FloorEventKind(change.kind),
+        sequence=sequence,
+        resync=False,
+        allocation=Allocation.of(change.allocation) if change.allocation else None,
+        booking=Booking.of(change.booking) if change.booking else None,
+    )
+
+
+def _session_delta(session: views.SessionView, sequence: int) -> SessionEvent:
+    return SessionEvent(sequence=sequence, resync=False, session=AssignmentSession.of(session))
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -590,20 +605,17 @@ class Subscription:
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
     ) -> AsyncGenerator[FloorEvent, None]:
+        tenant = info.context.who().tenant_id
         async for event in resolve.floor_events(info.context, restaurant_id, from_, to):
             if isinstance(event, Delta):
-                change: FloorChange = event.data
                 # The same for every subscriber of this tenant: executed once, not per socket.
-                yield shareable(
-                    FloorEvent(
-                        kind=FloorEventKind(change.kind),
-                        sequence=event.sequence,
-                        resync=False,
-                        allocation=Allocation.of(change.allocation) if change.allocation else None,
-                        booking=Booking.of(change.booking) if change.booking else None,
-                    ),
-                    ("tables.floor", event.change, info.context.who().tenant_id),
+                delta = Shared(
+                    ("tables.floor", event.change, tenant),
+                    event.sequence,
+                    partial(_floor_delta, event.data, event.sequence),
                 )
+                if not await delta.sent():
+                    yield delta.event()
             else:
                 yield FloorEvent(
                     kind=FloorEventKind.SNAPSHOT,
@@ -619,16 +631,16 @@ class Subscription:
     async def session_events(
         self, info: Info, session_id: strawberry.ID
     ) -> AsyncGenerator[SessionEvent, None]:
+        tenant = info.context.who().tenant_id
         async for event in resolve.session_events(info.context, session_id):
             if isinstance(event, Delta):
-                yield shareable(
-                    SessionEvent(
-                        sequence=event.sequence,
-                        resync=False,
-                        session=AssignmentSession.of(event.data),
-                    ),
-                    ("tables.session", event.change, info.context.who().tenant_id),
+                delta = Shared(
+                    ("tables.session", event.change, tenant),
+                    event.sequence,
+                    partial(_session_delta, event.data, event.sequence),
                 )
+                if not await delta.sent():
+                    yield delta.event()
             else:
                 yield SessionEvent(
                     sequence=event.sequence,

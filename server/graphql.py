@@ -14,13 +14,18 @@ from prometheus_client import Gauge
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 
 from schema.context import Context
-from schema.fanout import PersonalData
+from schema.fanout import PersonalData, Sink, current_sink
 from server.auth import InvalidToken, bearer, verify_token
 from server.settings import Settings
 from server.state import AppState
@@ -34,8 +39,31 @@ OPEN_WEBSOCKETS = Gauge("allot_open_websockets", "Open GraphQL websocket connect
 TOKEN_EXPIRED_CLOSE = 4403
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, where each subscription can send shared deltas as ready frames."""
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # Runs in the operation's own task: the sink is seen by this subscription only.
+        adapter = self.websocket
+        assert isinstance(adapter, ASGIWebSocketAdapter)
+        socket = adapter.ws
+
+        async def send(text: str) -> None:
+            if operation.completed:  # the client ended the subscription
+                return
+            try:
+                await socket.send_text(text)
+            except WebSocketDisconnect as exc:
+                raise WebSocketDisconnected from exc
+
+        current_sink.set(Sink(operation.id, send))
+        await super().run_operation(operation)
+
+
 class AllotGraphQL(GraphQL[Context, None]):
     """strawberry's ASGI view with Allot's context, token checks and websocket limits."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self, schema: strawberry.Schema, settings: Settings, state: Callable[[], AppState]

@@ -172,13 +172,25 @@ class Subscriber:
         return len(self._items)
 
 
+Prepare = Callable[[Change], Awaitable[object]]
+
+
 class Hub(Broadcast):
-    """Routes every notification to the subscribers of its topic, without blocking."""
+    """Routes every notification to the subscribers of its topic, without blocking.
+
+    A topic may have a `prepare` step (given by its subscribers): the work every subscriber
+    would do first for a change, typically reading the changed row once for all (`shared`).
+    The hub then runs it once per change and wakes the subscribers when it is done, so a
+    thousand subscribers do not each wait for the same read. Changes of a topic still reach
+    its subscribers in the order they were committed.
+    """
 
     def __init__(self, backend: PostgresListenBackend, *, queue_size: int = 256) -> None:
         super().__init__(backend=backend)
         self.backend = backend
         self._topics: dict[str, set[Subscriber]] = {}
+        self._prepare: dict[str, Prepare] = {}
+        self._pending: dict[str, asyncio.Task[None]] = {}  # the last delivery still preparing
         self._queue_size = queue_size
         self._memo: OrderedDict[Any, asyncio.Future[Any]] = OrderedDict()
 
@@ -192,27 +204,69 @@ class Hub(Broadcast):
             event = await self._backend.next_published()
             if event.channel == RESYNC_TOPIC:
                 self._memo.clear()
+                for pending in self._pending.values():
+                    pending.cancel()  # the snapshots after the resync cover those changes
+                self._pending.clear()
                 for everyone in self._topics.values():
                     for subscriber in everyone:
                         subscriber.push(Resync("reconnect"))
                 continue
-            subscribers = self._topics.get(event.channel)
-            if not subscribers:
+            topic = event.channel
+            if not self._topics.get(topic):
                 continue
             try:
                 change = Change.parse(event.message)
             except (ValueError, KeyError, TypeError):
                 log.warning("ignored a malformed notification")
                 continue
-            for subscriber in subscribers:
-                subscriber.push(change)
+            prepare = self._prepare.get(topic)
+            if prepare is None and topic not in self._pending:
+                self._deliver(topic, change)
+            else:
+                self._pending[topic] = asyncio.create_task(
+                    self._prepared(topic, change, prepare, self._pending.get(topic))
+                )
+
+    async def _prepared(
+        self,
+        topic: str,
+        change: Change,
+        prepare: Prepare | None,
+        before: asyncio.Task[None] | None,
+    ) -> None:
+        """Prepare the change, then deliver it right after the topic's previous change."""
+        try:
+            if prepare is not None:
+                await prepare(change)
+        except Exception:
+            log.exception(
+                "preparing a change of %s failed; its subscribers read it themselves", topic
+            )
+        finally:
+            if before is not None:
+                await asyncio.wait([before])
+        self._deliver(topic, change)
+        if self._pending.get(topic) is asyncio.current_task():
+            del self._pending[topic]
+
+    def _deliver(self, topic: str, change: Change) -> None:
+        for subscriber in self._topics.get(topic, ()):
+            subscriber.push(change)
 
     @asynccontextmanager
-    async def listen(self, *topics: str) -> AsyncIterator[Subscriber]:
-        """Receive the changes of `topics` until the block exits."""
+    async def listen(
+        self, *topics: str, prepare: Prepare | None = None
+    ) -> AsyncIterator[Subscriber]:
+        """Receive the changes of `topics` until the block exits.
+
+        `prepare` (the same for every subscriber of a topic) runs once per change before any
+        subscriber gets it.
+        """
         subscriber = Subscriber(self._queue_size)
         for topic in topics:
             self._topics.setdefault(topic, set()).add(subscriber)
+            if prepare is not None:
+                self._prepare.setdefault(topic, prepare)
         try:
             yield subscriber
         finally:
@@ -222,6 +276,7 @@ class Hub(Broadcast):
                     listening.discard(subscriber)
                     if not listening:
                         del self._topics[topic]
+                        self._prepare.pop(topic, None)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:  # type: ignore[override]

@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 from services.core.principal import Principal
 from services.errors import Forbidden
 from services.realtime import metrics
-from services.realtime.hub import Change, Hub, Resync
+from services.realtime.hub import Change, Hub, Prepare, Resync
 
 S = TypeVar("S")
 D = TypeVar("D")
@@ -49,6 +49,7 @@ async def live(
     snapshot: Callable[[], Awaitable[S]],
     delta: Callable[[Change], Awaitable[D | None]],
     allowed: Callable[[Change], bool] = lambda _change: True,
+    prepare: Prepare | None = None,
 ) -> AsyncGenerator[Snapshot[S] | Delta[D], None]:
     """Yield a snapshot, then a delta per relevant change, forever.
 
@@ -56,13 +57,15 @@ async def live(
     example a row outside its window). A change of another tenant is never
     passed to `delta`. The subscription ends with Forbidden once the caller's
     token has expired. `name` labels the subscription in the metrics.
+    `prepare` is the topic's once-per-change step (see Hub): typically the shared
+    read that `delta` then finds done.
     """
     sequence = 0
     delivered = metrics.EVENTS_DELIVERED.labels(name)
     active = metrics.ACTIVE_SUBSCRIPTIONS.labels(name)
     active.inc()
     try:
-        async with hub.listen(topic) as subscriber:
+        async with hub.listen(topic, prepare=prepare) as subscriber:
             sequence += 1
             yield Snapshot(sequence, False, await snapshot())
             delivered.inc()

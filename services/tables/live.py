@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Final
 from uuid import UUID
 
@@ -56,6 +57,35 @@ def _overlaps(starts_at: datetime, ends_at: datetime, lo: datetime, hi: datetime
     return starts_at < hi and lo < ends_at
 
 
+async def _allocation(pool: asyncpg.Pool, change: Change) -> views.AllocationView | None:
+    assert change.id is not None and change.tenant is not None
+    async with tenant_transaction(pool, change.tenant) as conn:
+        return (await views.allocations(conn, [change.id])).get(change.id)
+
+
+async def _booking(pool: asyncpg.Pool, change: Change) -> views.BookingView | None:
+    assert change.id is not None and change.tenant is not None
+    async with tenant_transaction(pool, change.tenant) as conn:
+        return (await views.bookings(conn, [change.id])).get(change.id)
+
+
+async def _floor_row(
+    pool: asyncpg.Pool, hub: Hub, change: Change
+) -> views.AllocationView | views.BookingView | None:
+    """The row a floor change is about, read once per change for every subscriber.
+
+    Read as the change's tenant, which is every subscriber's: live() never passes a change of
+    another tenant on, and only that tenant's staff can subscribe to the restaurant.
+    """
+    if change.id is None or change.tenant is None:
+        return None
+    if change.kind in ALLOCATION_EVENTS:
+        return await hub.shared(("tables.allocation", change), lambda: _allocation(pool, change))
+    if change.kind == BOOKING_CHANGED:
+        return await hub.shared(("tables.booking", change), lambda: _booking(pool, change))
+    return None
+
+
 async def floor_events(
     pool: asyncpg.Pool,
     hub: Hub,
@@ -77,39 +107,41 @@ async def floor_events(
             raise NotFound("restaurant not found")
         return found
 
-    async def allocation(change: Change) -> views.AllocationView | None:
-        assert change.id is not None
-        async with tenant_transaction(pool, tenant) as conn:
-            return (await views.allocations(conn, [change.id])).get(change.id)
-
-    async def booking(change: Change) -> views.BookingView | None:
-        assert change.id is not None
-        async with tenant_transaction(pool, tenant) as conn:
-            return (await views.bookings(conn, [change.id])).get(change.id)
-
     async def delta(change: Change) -> FloorChange | None:
-        if change.id is None:
+        row = await _floor_row(pool, hub, change)
+        if row is None or not _overlaps(row.starts_at, row.ends_at, starts_at, ends_at):
             return None
-        if change.kind in ALLOCATION_EVENTS:
-            a = await hub.shared(("tables.allocation", change, tenant), lambda: allocation(change))
-            if a is None or not _overlaps(a.starts_at, a.ends_at, starts_at, ends_at):
-                return None
-            return FloorChange(change.kind, allocation=a)
-        if change.kind == BOOKING_CHANGED:
-            b = await hub.shared(("tables.booking", change, tenant), lambda: booking(change))
-            if b is None or not _overlaps(b.starts_at, b.ends_at, starts_at, ends_at):
-                return None
-            return FloorChange(change.kind, booking=b)
-        return None
+        if isinstance(row, views.AllocationView):
+            return FloorChange(change.kind, allocation=row)
+        return FloorChange(change.kind, booking=row)
 
     async with tenant_transaction(pool, tenant) as conn:  # a clear error before subscribing
         if not await conn.fetchval(Q["restaurant_exists"], rid):
             raise NotFound("restaurant not found")
 
     async for event in live(
-        hub, who, floor_topic(rid), name="floorEvents", snapshot=snapshot, delta=delta
+        hub,
+        who,
+        floor_topic(rid),
+        name="floorEvents",
+        snapshot=snapshot,
+        delta=delta,
+        prepare=partial(_floor_row, pool, hub),
     ):
         yield event
+
+
+async def _session(pool: asyncpg.Pool, change: Change) -> views.SessionView | None:
+    assert change.id is not None and change.tenant is not None
+    async with tenant_transaction(pool, change.tenant) as conn:
+        return (await views.sessions(conn, [change.id])).get(change.id)
+
+
+async def _session_row(pool: asyncpg.Pool, hub: Hub, change: Change) -> views.SessionView | None:
+    """The session a change is about, read once per change (as the change's tenant)."""
+    if change.id is None or change.tenant is None:
+        return None
+    return await hub.shared(("tables.session", change), lambda: _session(pool, change))
 
 
 async def session_events(
@@ -135,10 +167,13 @@ async def session_events(
             raise NotFound("assignment session not found")
         return current
 
-    async def delta(change: Change) -> views.SessionView | None:
-        return await hub.shared(("tables.session", change, tenant), read)
-
     async for event in live(
-        hub, who, session_topic(sid), name="sessionEvents", snapshot=snapshot, delta=delta
+        hub,
+        who,
+        session_topic(sid),
+        name="sessionEvents",
+        snapshot=snapshot,
+        delta=partial(_session_row, pool, hub),
+        prepare=partial(_session_row, pool, hub),
     ):
         yield event
