@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._http import GraphQLClient  # noqa: E402
 from db.pool import create_pool, tenant_transaction  # noqa: E402
 from db.sql import load  # noqa: E402
 from server.auth import issue_token  # noqa: E402
@@ -62,6 +62,17 @@ FLOOR = """subscription($r: ID!, $f: DateTime!, $t: DateTime!) {
     kind sequence allocation { id kind table { label } } booking { id status } } }"""
 
 
+async def analyze(dsn: str) -> None:
+    """Statistics on what the tables hold now, as autovacuum keeps them in a database in
+    service. A database fresh from its migrations has none, and plans as if every table were
+    a handful of rows."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("analyze")
+    finally:
+        await conn.close()
+
+
 def pct(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -71,26 +82,10 @@ def ms(value: float) -> str:
     return f"{value * 1000:.2f} ms"
 
 
-class Api:
+def staff_client(base_url: str, tenant: uuid.UUID, user: str, *roles: Role) -> GraphQLClient:
     """One staff member's GraphQL client over HTTP."""
-
-    def __init__(self, base_url: str, tenant: uuid.UUID, user: str, *roles: Role) -> None:
-        token = issue_token(TEST_SECRET, tenant=tenant, user=user, roles=roles or [Role.STAFF])
-        self.http = httpx.AsyncClient(
-            base_url=base_url, headers={"authorization": f"Bearer {token}"}, timeout=60
-        )
-        self.token = token
-
-    async def call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
-        body: dict[str, Any] = response.json()
-        if body.get("errors"):
-            raise RuntimeError(body["errors"])
-        data: dict[str, Any] = body["data"]
-        return data
-
-    async def close(self) -> None:
-        await self.http.aclose()
+    token = issue_token(TEST_SECRET, tenant=tenant, user=user, roles=roles or [Role.STAFF])
+    return GraphQLClient(base_url, token)
 
 
 async def restaurant(
@@ -218,7 +213,7 @@ async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, floor: float)
             [("T1", "Main", 1, 4), ("T2", "Main", 1, 4)],
             [("Ada", 2, start, start + timedelta(hours=2))],
         )
-        staff = Api(base_url, tenant, "staff-1")
+        staff = staff_client(base_url, tenant, "staff-1")
         window = {
             "r": str(rid),
             "f": EVENING.isoformat(),
@@ -263,7 +258,13 @@ async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, floor: float)
 
 
 async def contention(
-    pool: asyncpg.Pool, base_url: str, seconds: float = 30, staff: int = 50, evenings: int = 200
+    pool: asyncpg.Pool,
+    dsn: str,
+    base_url: str,
+    seconds: float = 30,
+    warmup: float = 3,
+    staff: int = 50,
+    evenings: int = 200,
 ) -> None:
     """Staff pick a booking still without tables and a table that fits, as they would from the
     floor plan; on TABLE_CONFLICT they try another table (same session), after three conflicts
@@ -289,19 +290,20 @@ async def contention(
     }
     parties = [b[1] for b in bookings]
     waiting = set(range(len(booking_ids)))
-    clients = [Api(base_url, tenant, f"staff-{i}") for i in range(staff)]
+    clients = [staff_client(base_url, tenant, f"staff-{i}") for i in range(staff)]
     stats: Counter[str] = Counter()
     propose_lat: list[float] = []
     confirm_lat: list[float] = []
-    deadline = time.perf_counter() + seconds
 
-    async def timed(api: Api, query: str, variables: dict[str, Any], into: list[float]) -> Any:
+    async def timed(
+        api: GraphQLClient, query: str, variables: dict[str, Any], into: list[float]
+    ) -> Any:
         t0 = time.perf_counter()
         data = await api.call(query, variables)
         into.append(time.perf_counter() - t0)
         return data
 
-    async def work(api: Api, seed: int) -> None:
+    async def work(api: GraphQLClient, seed: int, deadline: float) -> None:
         mine = random.Random(seed)
         while time.perf_counter() < deadline and waiting:
             k = mine.choice(tuple(waiting))
@@ -327,9 +329,18 @@ async def contention(
             else:
                 stats[f"confirm_{kind}"] += 1
 
-    started = time.perf_counter()
-    await asyncio.gather(*(work(c, i) for i, c in enumerate(clients)))
-    elapsed = time.perf_counter() - started
+    async def run(length: float) -> float:
+        stats.clear()
+        propose_lat.clear()
+        confirm_lat.clear()
+        started = time.perf_counter()
+        deadline = started + length
+        await asyncio.gather(*(work(c, i, deadline) for i, c in enumerate(clients)))
+        return time.perf_counter() - started
+
+    await run(warmup)  # the database in service: data on its tables, and statistics about it
+    await analyze(dsn)
+    elapsed = await run(seconds)
     for c in clients:
         await c.close()
     async with tenant_transaction(pool, tenant) as conn:
@@ -407,7 +418,7 @@ async def at_scale(pool: asyncpg.Pool, base_url: str, calls: int = 100) -> None:
                     break
         allocations = await conn.fetchval("select count(*) from allocations")
     waiting = [booking_ids[k] for k in range(len(bookings)) if k not in assigned]
-    api = Api(base_url, tenant, "staff-1")
+    api = staff_client(base_url, tenant, "staff-1")
     suggest_lat: list[float] = []
     for b in rng.sample(booking_ids, calls):
         t0 = time.perf_counter()
@@ -441,7 +452,7 @@ async def expiry_lag(pool: asyncpg.Pool, base_urls: Sequence[str], holds: int = 
     tables = [(f"T{i}", "Main", 1, 4) for i in range(holds)]
     bookings = [(f"Guest {i}", 2, EVENING, EVENING + timedelta(hours=2)) for i in range(holds)]
     _, table_ids, booking_ids = await restaurant(pool, tenant, tables, bookings)
-    apis = [Api(url, tenant, f"staff-{i}") for i, url in enumerate(base_urls)]
+    apis = [staff_client(url, tenant, f"staff-{i}") for i, url in enumerate(base_urls)]
     for i in range(holds):
         api = apis[i % len(apis)]
         data = await api.call(PROPOSE, {"b": str(booking_ids[i]), "t": [str(table_ids[i])]})
@@ -484,7 +495,7 @@ async def main() -> None:
                 print("2. rules at scale")
                 await at_scale(pool, server.base_url)
                 print("3. contention: propose then confirm over HTTP")
-                await contention(pool, server.base_url)
+                await contention(pool, dsn, server.base_url)
             os.environ["ALLOT_HOLD_TTL_SECONDS"] = "1"
             try:
                 with serve_subprocess(dsn) as one, serve_subprocess(dsn) as two:
