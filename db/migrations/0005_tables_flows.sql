@@ -1,3 +1,185 @@
+-- Tables flows: lock what a decision depends on and read it in one round trip.
+--
+-- Every flow that changes a booking's tables (propose, confirm, cancel, auto-assign, a status
+-- change, hold expiry) starts with tables_open_scope, which takes the locks in the one order
+-- all flows follow, each step in its own statement so that it sees what the previous step's
+-- lock waited for:
+--   1. the booking row;
+--   2. a key per (table, UTC day) for every table whose allocations the flow may change: the
+--      booking's live allocations, its open sessions' proposals, the tables it may take
+--      (p_take), and, where p_take holds a hold that ran out (expired, not yet released), that
+--      hold's session's tables over its own booking's days. Two times that overlap always
+--      share a day, so two flows that could decide on the same allocations always share a key,
+--      and flows on the same table at other dates never wait for each other;
+--   3. the PROPOSED sessions of other bookings that propose one of those tables for an
+--      overlapping time (their violations may change), in id order;
+-- and then reads the snapshot the rules decide on. The Python planner decides, and one
+-- statement (commit_plan) writes the decision.
+
+create function tables_lock_keys(table_ids uuid[], during tstzrange) returns setof bigint
+  language sql stable
+  as $$
+    select hashtextextended(t::text, day)
+    from unnest(table_ids) as t,
+         generate_series(floor(extract(epoch from lower(during)) / 86400)::bigint,
+                         ceil(extract(epoch from upper(during)) / 86400)::bigint - 1) as day
+  $$;
+
+create function tables_open_scope(
+  p_booking uuid,       -- the booking, or null and:
+  p_session uuid,       -- a session of it (its owner comes back as session_created_by)
+  p_take uuid[],        -- tables the flow may take besides the booking's own
+  p_about uuid,         -- a session the flow acts on (read even when it is closed)
+  p_skip_locked boolean -- the expirer: give up (no row) if another flow holds the booking
+) returns table (
+  id uuid, restaurant_id uuid, guest_name text, party_size int, starts_at timestamptz,
+  ends_at timestamptz, during tstzrange, status text, version bigint, timezone text,
+  now timestamptz, session_created_by text, snapshot json
+)
+  language plpgsql volatile
+  as $$
+#variable_conflict use_column
+declare
+  b bookings;
+  booking_id uuid := p_booking;
+  created_by text;
+  scope_tables uuid[];
+  stale_ids uuid[];
+  stale_tables uuid[];
+  candidate_ids uuid[];
+  all_tables uuid[];
+  ranges tstzrange[];
+begin
+  if p_session is not null then
+    select s.booking_id, s.created_by into booking_id, created_by
+    from manual_assignment_sessions s where s.id = p_session;
+  end if;
+  -- 1. The booking.
+  if p_skip_locked then
+    select * into b from bookings where bookings.id = booking_id for no key update skip locked;
+  else
+    select * into b from bookings where bookings.id = booking_id for no key update;
+  end if;
+  if b.id is null then
+    return;
+  end if;
+
+  -- 2. The (table, day) keys. Under the booking's lock its own tables can no longer change.
+  -- (booking_id = any(array[...]): the btree on booking_id serves it; the exclusion
+  -- constraint's gist index, which the planner would otherwise pick, has to search for it.)
+  select array_agg(distinct t) into scope_tables from (
+    select a.table_id as t from allocations a
+    where a.booking_id = any(array[b.id]) and a.released_at is null
+    union all
+    select unnest(s.proposed_table_ids) from manual_assignment_sessions s
+    where s.booking_id = b.id and s.status in ('PROPOSED', 'HELD')
+    union all
+    select unnest(p_take)) x;
+  select array_agg(distinct s.id), array_agg(distinct st)
+    into stale_ids, stale_tables
+  from unnest(p_take) as t(id)
+  cross join lateral (
+    select * from allocations a
+    where a.table_id = t.id and a.released_at is null and a.during && b.during
+    offset 0) a  -- a fence: one index probe per table, whatever the estimates
+  join manual_assignment_sessions s on s.id = a.session_id
+  cross join unnest(s.proposed_table_ids) as st
+  where a.kind = 'HOLD' and a.expires_at <= now() and a.booking_id <> b.id
+    and s.status = 'HELD';
+  perform pg_advisory_xact_lock(k)
+  from (
+    select k from tables_lock_keys(scope_tables, b.during) k
+    union
+    select k from manual_assignment_sessions s
+    join bookings sb on sb.id = s.booking_id
+    cross join tables_lock_keys(s.proposed_table_ids, sb.during) k
+    where s.id = any(stale_ids)
+  ) keys
+  order by k;
+
+  -- 3. The sessions to re-validate (fixed now: a session proposes a table only under its key).
+  select array_agg(c.id order by c.id) into candidate_ids from (
+    select s.id from manual_assignment_sessions s
+    join bookings sb on sb.id = s.booking_id
+    where s.status = 'PROPOSED' and s.booking_id <> b.id
+      and ((s.proposed_table_ids && scope_tables and sb.during && b.during)
+           or exists (select 1 from manual_assignment_sessions x
+                      join bookings xb on xb.id = x.booking_id
+                      where x.id = any(stale_ids)
+                        and s.proposed_table_ids && x.proposed_table_ids
+                        and sb.during && xb.during))
+    order by s.id
+    for no key update of s) c;
+
+  -- The snapshot, read after every lock above.
+  select array(select distinct t from unnest(
+           coalesce(scope_tables, '{}') || coalesce(stale_tables, '{}')
+           || coalesce((select array_agg(t) from manual_assignment_sessions s,
+                          unnest(s.proposed_table_ids) as t
+                        where s.id = any(candidate_ids)), '{}')) as t),
+         array[b.during]
+           || coalesce((select array_agg(sb.during) from manual_assignment_sessions s
+                        join bookings sb on sb.id = s.booking_id
+                        where s.id = any(candidate_ids) or s.id = any(stale_ids)), '{}')
+    into all_tables, ranges;
+
+  return query
+  select b.id, b.restaurant_id, b.guest_name, b.party_size, lower(b.during), upper(b.during),
+         b.during, b.status, b.version, r.timezone, now(), created_by,
+         json_build_object(
+           'sessions', (
+             select coalesce(json_agg(json_build_object(
+                      'id', s.id, 'created_by', s.created_by, 'status', s.status,
+                      'proposed', s.proposed_table_ids, 'violations', s.violations,
+                      'hold_expires_at', s.hold_expires_at, 'version', s.version)
+                    order by s.id), '[]')
+             from manual_assignment_sessions s
+             where s.id in (select x.id from manual_assignment_sessions x
+                            where x.booking_id = b.id and x.status in ('PROPOSED', 'HELD')
+                            union all select p_about)),
+           'stale', (
+             select coalesce(json_agg(json_build_object(
+                      'id', s.id, 'created_by', s.created_by, 'status', s.status,
+                      'proposed', s.proposed_table_ids, 'violations', '[]'::json,
+                      'hold_expires_at', s.hold_expires_at, 'version', s.version)
+                    order by s.id), '[]')
+             from manual_assignment_sessions s
+             where s.id = any(stale_ids) and s.status = 'HELD' and s.hold_expires_at <= now()
+               and s.proposed_table_ids <@ stale_tables),
+           'candidates', (
+             select coalesce(json_agg(json_build_object(
+                      'id', s.id, 'proposed', s.proposed_table_ids, 'violations', s.violations,
+                      'booking_id', sb.id, 'restaurant_id', sb.restaurant_id,
+                      'party_size', sb.party_size, 'starts_at', lower(sb.during),
+                      'ends_at', upper(sb.during), 'status', sb.status,
+                      'timezone', sr.timezone)
+                    order by s.id), '[]')
+             from manual_assignment_sessions s
+             join bookings sb on sb.id = s.booking_id
+             join restaurants sr on sr.id = sb.restaurant_id
+             where s.id = any(candidate_ids)),
+           'tables', (
+             select coalesce(json_agg(json_build_object(
+                      'id', t.id, 'restaurant_id', t.restaurant_id, 'label', t.label,
+                      'zone', t.zone, 'min_capacity', t.min_capacity,
+                      'max_capacity', t.max_capacity, 'active', t.active,
+                      'version', t.version)), '[]')
+             from dining_tables t where t.id = any(all_tables)),
+           'allocations', (
+             select coalesce(json_agg(json_build_object(
+                      'id', a.id, 'table_id', a.table_id, 'booking_id', a.booking_id,
+                      'kind', a.kind, 'starts_at', lower(a.during), 'ends_at', upper(a.during),
+                      'expires_at', a.expires_at, 'session_id', a.session_id)), '[]')
+             from unnest(all_tables) as t(id)
+             cross join lateral (
+               select * from allocations a
+               where a.table_id = t.id and a.released_at is null and a.during && any(ranges)
+               offset 0) a))  -- one index probe per table
+  from restaurants r
+  where r.id = b.restaurant_id;
+end
+$$;
+
 -- Tables flows write their whole decision in one statement (commit_plan), whose parts may
 -- insert allocations and sessions. The hold expirer runs that same statement as allot_system
 -- (it only ever releases holds and closes sessions), so allot_system needs the privilege even

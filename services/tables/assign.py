@@ -1,8 +1,8 @@
 """Giving tables to bookings: propose (and hold), confirm, cancel, auto-assign, status changes.
 
-Each command is one transaction in five steps: lock the booking, lock its tables and read the
-snapshot (scope.read), decide (plan.py, pure), write the whole decision in one statement
-(scope.commit), and let the triggers announce it. Every decision also re-validates the
+Each command is one transaction in four round trips: begin, lock what the decision depends on
+and read it (scope.lock_and_read), write the decision made by plan.py (pure) in one statement
+(scope.commit), commit; the triggers announce it. Every decision also re-validates the
 PROPOSED sessions of other bookings whose tables it changes.
 """
 
@@ -49,22 +49,24 @@ Q = load("tables")
 AUTO_ASSIGN_CANDIDATES = 5
 
 
-async def _lock_booking(conn: asyncpg.Connection, booking_id: UUID) -> asyncpg.Record:
-    booking = await scope.lock_booking(conn, booking_id=booking_id)
-    if booking is None:
+async def _open(
+    conn: asyncpg.Connection, booking_id: UUID, take: Sequence[UUID] = ()
+) -> scope.Snapshot:
+    snap = await scope.lock_and_read(conn, booking_id=booking_id, take=take)
+    if snap is None:
         raise NotFound("booking not found")
-    return booking
+    return snap
 
 
-async def _lock_booking_of_session(
+async def _open_session(
     conn: asyncpg.Connection, who: Principal, session_id: UUID
-) -> asyncpg.Record:
-    """Lock the session's booking, for the session's owner (or an admin) only."""
-    booking = await scope.lock_booking(conn, session_id=session_id)
-    if booking is None:
+) -> scope.Snapshot:
+    """The session's booking, for the session's owner (or an admin) only."""
+    snap = await scope.lock_and_read(conn, session_id=session_id, about=session_id)
+    if snap is None:
         raise NotFound("assignment session not found")
-    require_owner(who, booking["session_created_by"])
-    return booking
+    require_owner(who, snap.row["session_created_by"])
+    return snap
 
 
 # ------------------------------------------------------------------------ propose
@@ -104,7 +106,7 @@ async def propose_tables(
     ttl = timedelta(seconds=config.hold_ttl_seconds)
 
     async def work(conn: asyncpg.Connection) -> views.SessionView:
-        snap = await scope.read(conn, await _lock_booking(conn, bid), take=requested)
+        snap = await _open(conn, bid, requested)
         decided = plan.propose(snap.scope, who.user_id, requested, ttl, config.rules, uuid4())
         return scope.session_view(snap, decided, await scope.commit(conn, snap, decided))
 
@@ -134,8 +136,7 @@ async def confirm_assignment(
     sid = require_id(session_id, "assignment session")
 
     async def work(conn: asyncpg.Connection) -> tuple[views.SessionView, Exception | None]:
-        booking = await _lock_booking_of_session(conn, who, sid)
-        snap = await scope.read(conn, booking, about=sid)
+        snap = await _open_session(conn, who, sid)
         decided = plan.confirm(snap.scope, sid, expected_version, config.rules)
         written = await scope.commit(conn, snap, decided)
         return scope.session_view(snap, decided, written), decided.refusal
@@ -154,8 +155,7 @@ async def cancel_assignment_session(
     sid = require_id(session_id, "assignment session")
 
     async def work(conn: asyncpg.Connection) -> views.SessionView:
-        booking = await _lock_booking_of_session(conn, who, sid)
-        snap = await scope.read(conn, booking, about=sid)
+        snap = await _open_session(conn, who, sid)
         decided = plan.cancel(snap.scope, sid, config.rules)
         return scope.session_view(snap, decided, await scope.commit(conn, snap, decided))
 
@@ -186,7 +186,11 @@ async def auto_assign(
     bid = require_id(booking_id, "booking")
 
     async def work(conn: asyncpg.Connection) -> AutoAssigned:
-        booking = await _lock_booking(conn, bid)
+        # Rank on the whole restaurant without locks, then lock the booking and the best
+        # candidates' tables together (in key order) and take the first that still fits.
+        booking = await conn.fetchrow(Q["booking_for_read"], bid)
+        if booking is None:
+            raise NotFound("booking not found")
         info = booking_info(booking)
         if info.status not in ASSIGNABLE_STATUSES:
             raise NoTablesAvailable(
@@ -212,11 +216,17 @@ async def auto_assign(
         )
         if not ranked:
             raise _no_tables(info, tables, allocations, now, config)
-        snap = await scope.read(conn, booking, take=[t for c in ranked for t in c.table_ids])
+        snap = await _open(conn, bid, [t for c in ranked for t in c.table_ids])
         decided = plan.auto_assign(snap.scope, ranked, config.rules)
-        if decided is None:  # every candidate was taken meanwhile
+        if decided is None:  # every candidate was taken meanwhile (or the booking changed)
             fresh = [a for a in allocations if a.table_id not in snap.scope.tables]
-            raise _no_tables(info, tables, [*fresh, *snap.scope.allocations.values()], now, config)
+            raise _no_tables(
+                snap.scope.booking,
+                tables,
+                [*fresh, *snap.scope.allocations.values()],
+                now,
+                config,
+            )
         view = scope.booking_view(snap, decided, await scope.commit(conn, snap, decided))
         return AutoAssigned(booking=view, tables=view.tables)
 
@@ -285,7 +295,8 @@ async def set_booking_status(
         raise InvalidInput.one("status", f"unknown status {status!r}")
 
     async def work(conn: asyncpg.Connection) -> views.BookingView:
-        booking = await _lock_booking(conn, bid)
+        snap = await _open(conn, bid)
+        booking = snap.row
         if expected_version is not None and expected_version != booking["version"]:
             raise StaleVersion(
                 "the booking changed since you last saw it; check it and try again",
@@ -295,7 +306,6 @@ async def set_booking_status(
         if current != status and not lifecycle.can_move(current, status):
             raise InvalidBookingTransition(lifecycle.refusal(current, status), current, status)
         if current != status and lifecycle.closes_sessions(status):
-            snap = await scope.read(conn, booking)
             decided = plan.set_status(snap.scope, status, config.rules)
             return scope.booking_view(snap, decided, await scope.commit(conn, snap, decided))
         if current != status:

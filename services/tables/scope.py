@@ -1,19 +1,8 @@
-"""The I/O of a tables flow: lock what the decision depends on, read it, write the plan.
+"""The I/O of a tables flow: lock what the decision depends on and read it, write the plan.
 
-Lock order (every flow follows it, so flows never deadlock):
-
-1. the booking row (`lock_booking`);
-2. every (table, day) whose allocations the flow may change, as transaction advisory locks in
-   key order (`lock_booking_tables`): the booking's tables, the tables it may take, and the
-   tables of holds that ran out on those; each over every UTC day of the booking;
-3. the PROPOSED sessions of other bookings that a change may concern, in id order
-   (`read_booking_scope`, which reads the snapshot itself in the same statement).
-
-Two bookings whose times overlap always share a day, so two flows that could decide on the
-same allocations always share a key and queue; flows on other tables or other days never wait
-for each other. Under these locks the snapshot cannot change, except for allocations on the
-other tables of the candidate sessions, which are read after those sessions are locked
-(`read_candidates`, only when there are candidates).
+`lock_and_read` takes every lock a flow needs, in the one order all flows follow (the booking, then
+(table, day) keys, then the sessions to re-validate: see tables_open_scope in db/migrations),
+and reads the snapshot under them, in one round trip. `commit` writes a plan in one statement.
 """
 
 from __future__ import annotations
@@ -36,79 +25,52 @@ from services.tables.rules import AllocationInfo, TableInfo
 Q = load("tables")
 
 
-async def lock_booking(
-    conn: asyncpg.Connection,
-    *,
-    booking_id: UUID | None = None,
-    session_id: UUID | None = None,
-) -> asyncpg.Record | None:
-    """Lock the booking (by id, or the booking of `session_id`); None if there is none.
-
-    The row carries `now` (the transaction's clock for the whole flow) and, with
-    `session_id`, `session_created_by`.
-    """
-    if booking_id is not None:
-        row: asyncpg.Record | None = await conn.fetchrow(Q["lock_booking"], booking_id)
-    else:
-        row = await conn.fetchrow(Q["lock_booking_of_session"], session_id)
-    return row
-
-
-async def try_lock_booking(conn: asyncpg.Connection, booking_id: UUID) -> asyncpg.Record | None:
-    """Lock the booking unless another transaction holds it (then None)."""
-    row: asyncpg.Record | None = await conn.fetchrow(Q["try_lock_booking"], booking_id)
-    return row
-
-
 @dataclass(frozen=True)
 class Snapshot:
-    """A flow's locked booking row, the rules' scope, and views of the scope's tables."""
+    """A flow's locked booking row, the rules' scope, and views of the scope's tables.
+
+    The row carries `now` (the transaction's clock, the one the flow decides with) and, when
+    the flow was opened by session, `session_created_by`.
+    """
 
     row: asyncpg.Record
     scope: Scope
     tables: Mapping[UUID, views.TableView]
 
 
-async def read(
+async def lock_and_read(
     conn: asyncpg.Connection,
-    booking: asyncpg.Record,
     *,
+    booking_id: UUID | None = None,
+    session_id: UUID | None = None,
     take: Sequence[UUID] = (),
     about: UUID | None = None,
-) -> Snapshot:
-    """Lock the booking's tables (and `take`) and read the flow's snapshot.
+    skip_locked: bool = False,
+) -> Snapshot | None:
+    """Lock the booking (by id, or the booking of `session_id`) and what a flow on it may
+    change, then read the snapshot; None if there is no such booking (or, with
+    `skip_locked`, another transaction holds it).
 
-    `about` is a session the flow acts on: it is read even if it is closed.
+    `take`: tables the flow may take besides the booking's own. `about`: a session the flow
+    acts on, read even when it is closed.
     """
-    during = booking["during"]
-    locked = await conn.fetchrow(Q["lock_booking_tables"], booking["id"], during, list(take))
-    assert locked is not None
-    doc = await conn.fetchrow(
-        Q["read_booking_scope"], booking["id"], during, list(take), locked["stale_sessions"], about
+    row = await conn.fetchrow(
+        Q["open_scope"], booking_id, session_id, list(take), about, skip_locked
     )
-    assert doc is not None
+    if row is None:
+        return None
+    doc = row["snapshot"]
     tables = {t.id: t for t in map(_table, doc["tables"])}
-    allocations = {a.id: a for a in map(_allocation, doc["allocations"])}
-    candidates = tuple(map(_candidate, doc["candidates"]))
-    if candidates:
-        more = await conn.fetchrow(
-            Q["read_candidates"],
-            list({t for c in candidates for t in c.proposed}),
-            [asyncpg.Range(c.booking.starts_at, c.booking.ends_at) for c in candidates],
-        )
-        assert more is not None
-        tables.update((t.id, t) for t in map(_table, more["tables"]))
-        allocations.update((a.id, a) for a in map(_allocation, more["allocations"]))
     scope = Scope(
-        booking=booking_info(booking),
-        now=booking["now"],
+        booking=booking_info(row),
+        now=row["now"],
         sessions={s.id: s for s in map(_session, doc["sessions"])},
         tables={t.id: _info(t) for t in tables.values()},
-        allocations=allocations,
-        candidates=candidates,
+        allocations={a.id: a for a in map(_allocation, doc["allocations"])},
+        candidates=tuple(map(_candidate, doc["candidates"])),
         stale=tuple(map(_session, doc["stale"])),
     )
-    return Snapshot(booking, scope, tables)
+    return Snapshot(row, scope, tables)
 
 
 @dataclass(frozen=True)

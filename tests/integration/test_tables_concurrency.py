@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import asyncpg
 
+from db.pool import tenant_transaction
 from services.errors import AllotError
 from services.realtime.stream import Delta, Snapshot
-from services.tables import assign, live, reads
+from services.tables import assign, live, reads, scope
 from services.tables.errors import SessionNotActive, TableConflict
 from tests.integration.test_tables_setup import CONFIG, EVENING, World, make_world
 
@@ -161,3 +162,76 @@ async def test_propose__insert_race_with_the_exclusion_constraint_answers_table_
     rows = await world.live_allocations()
     assert [r["booking_id"] for r in rows] == [theirs]
     assert uuid.UUID(str(session.booking.id)) == mine
+
+
+async def _waiting_on_a_key(observer: asyncpg.Connection) -> bool:
+    """Whether a backend of this database waits for an advisory lock (a (table, day) key)."""
+    waiting: int = await observer.fetchval(
+        "select count(*) from pg_stat_activity where datname = current_database()"
+        " and wait_event_type = 'Lock' and wait_event = 'advisory'"
+    )
+    return waiting > 0
+
+
+async def test_keys__the_same_table_on_another_day_never_waits_an_overlap_does(pool, dsn) -> None:
+    """A flow holds its booking's (table, day) keys until it commits: staff working on the
+    same table on other dates go on, a booking overlapping it (even across midnight) waits."""
+    world = await make_world(pool)
+    table = await world.add_table("T1", 1, 4)
+    late = await world.add_booking("Late", start=EVENING + timedelta(hours=5))  # 23:00-01:00
+    other_day = await world.add_booking("Later", start=EVENING + timedelta(days=2))
+    after_midnight = await world.add_booking("Night", start=EVENING + timedelta(hours=6.5))
+
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold_the_keys() -> None:
+        async with tenant_transaction(pool, world.tenant) as conn:
+            snap = await scope.lock_and_read(conn, booking_id=late, take=[table])
+            assert snap is not None
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_the_keys())
+    await holding.wait()
+    observer = await asyncpg.connect(dsn)  # the owner: sees every backend's wait
+    try:
+        tomorrow = await asyncio.wait_for(
+            assign.propose_tables(pool, world.staff("b"), str(other_day), [str(table)], CONFIG),
+            10,
+        )
+        assert tomorrow.status == "HELD"  # done while the keys of the late booking are held
+        night = asyncio.create_task(
+            assign.propose_tables(pool, world.staff("c"), str(after_midnight), [str(table)], CONFIG)
+        )
+        for _ in range(500):
+            if await _waiting_on_a_key(observer):
+                break
+            await asyncio.sleep(0.01)
+        assert await _waiting_on_a_key(observer) and not night.done()
+    finally:
+        release.set()
+        await holder
+        await observer.close()
+    assert (await asyncio.wait_for(night, 10)).status == "HELD"
+
+
+async def test_propose__two_staff_race_across_midnight_and_exactly_one_holds(pool) -> None:
+    world = await make_world(pool)
+    table = await world.add_table("T1", 1, 4)
+    late = await world.add_booking("Late", start=EVENING + timedelta(hours=5))  # 23:00-01:00
+    night = await world.add_booking("Night", start=EVENING + timedelta(hours=6.5))  # 00:30-
+    for _ in range(5):
+        results = await asyncio.gather(
+            assign.propose_tables(pool, world.staff("a"), str(late), [str(table)], CONFIG),
+            assign.propose_tables(pool, world.staff("b"), str(night), [str(table)], CONFIG),
+        )
+        assert sorted(s.status for s in results) == ["HELD", "PROPOSED"]
+        loser = next(s for s in results if s.status == "PROPOSED")
+        assert [v.code for v in loser.violations] == ["TABLE_CONFLICT"]
+        assert await overlapping_allocations(world) == 0
+        for s in results:  # clear both for the next round
+            if s.status in ("HELD", "PROPOSED"):
+                await assign.cancel_assignment_session(
+                    pool, world.staff("a" if s.booking.id == late else "b"), str(s.id), CONFIG
+                )
