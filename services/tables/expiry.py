@@ -36,6 +36,9 @@ Q = load("tables")
 BATCH = 100
 IDLE_SECONDS = 30.0  # sleep at most this long with nothing due (a safety net, not the mechanism)
 RETRY_SECONDS = 0.05  # a due booking was locked by another transaction: look again this soon
+# After a wake-up (a hold placed here or anywhere), wait this long before recomputing the next
+# deadline, so a busy evening's stream of new holds costs one query per interval, not one each.
+WAKE_COALESCE_SECONDS = 0.05
 PURGE_EVERY_SECONDS = 3600.0
 KEEP_RELEASED_SECONDS = 86400.0
 
@@ -49,10 +52,9 @@ async def _transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 async def expire_booking(pool: asyncpg.Pool, booking_id: UUID, config: TablesConfig) -> bool:
     """Expire the booking's due holds; False if another transaction holds the booking."""
     async with _transaction(pool) as conn:
-        booking = await scope.try_lock_booking(conn, booking_id)
-        if booking is None:
+        snap = await scope.lock_and_read(conn, booking_id=booking_id, skip_locked=True)
+        if snap is None:
             return False
-        snap = await scope.read(conn, booking)
         decided = plan.expire(snap.scope, config.rules)
         if decided.close:
             await scope.commit(conn, snap, decided)
@@ -107,7 +109,8 @@ class HoldExpirer:
     async def run_once(self) -> float | None:
         """Expire what is due; return seconds until the next hold runs out (None: no holds).
 
-        Woken for every hold placed anywhere, it usually only re-reads the next deadline.
+        Woken by holds placed anywhere (a burst at a time), it usually only re-reads the next
+        deadline.
         """
         if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
@@ -138,9 +141,12 @@ class HoldExpirer:
                 log.exception("hold expiry pass failed; retrying in a second")
                 seconds = 1.0
             timeout = IDLE_SECONDS if seconds is None else min(max(seconds, 0.0), IDLE_SECONDS)
-            with contextlib.suppress(TimeoutError):
+            try:
                 # A few ms late rather than early: a pass before the deadline finds nothing.
                 await asyncio.wait_for(self._wake.wait(), timeout + 0.005)
+            except TimeoutError:
+                continue
+            await asyncio.sleep(min(WAKE_COALESCE_SECONDS, timeout + 0.005))
 
     async def _listen(self) -> None:
         assert self._hub is not None
