@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar
 from graphql import ExecutionResult, FieldNode, InlineFragmentNode, OperationType, print_ast
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from services.realtime import metrics
 from services.realtime.hub import wait_shared
 
 T = TypeVar("T")
@@ -97,6 +98,7 @@ class Shared(Generic[T]):
         if template is None:
             return False
         await sink.send(f"{sink.prefix}{template.replace(_MARKER_JSON, str(self.sequence))}}}}}")
+        metrics.SHARED_FRAMES.inc()
         return True
 
     def event(self) -> T:

@@ -13,3 +13,7 @@ EVENTS_DELIVERED = Counter(
 RESYNCS = Counter("allot_resyncs_total", "Resync snapshots sent", ["reason"])
 HUB_RECONNECTS = Counter("allot_hub_reconnects_total", "LISTEN connection reconnects")
 NOTIFICATIONS = Counter("allot_notifications_total", "Notifications received by the hub")
+SHARED_FRAMES = Counter(
+    "allot_shared_frames_total",
+    "Subscription deltas sent as frames made once for every reader (no per-reader execution)",
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 
@@ -213,21 +214,26 @@ async def test_shutdown__closes_websockets_with_a_close_code(dsn: str, token) ->
     await ws_cm.__aexit__(None, None, None)
 
 
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
 async def test_delta__executed_once_for_all_subscribers_each_with_its_own_sequence(
-    server: RunningServer, token
+    server: RunningServer, token, protocol: str
 ) -> None:
+    """graphql-transport-ws sends the shared frame straight to each operation's socket; legacy
+    graphql-ws shares the execution. Either way: one resolution, each reader's own sequence."""
+    from services.realtime.metrics import SHARED_FRAMES
     from tests.support import probe_schema
 
     query = "subscription { probeEvents { sequence kind item { label resolutions } } }"
     t = token("staff")
-    async with websocket(server.ws_url, t) as ws:
-        early = [await subscribe(ws, query) for _ in range(10)]
+    frames_before = SHARED_FRAMES._value.get()
+    async with websocket(server.ws_url, t, protocol) as ws:
+        early = [await subscribe(ws, query, protocol=protocol) for _ in range(10)]
         for s in early:
             await s.next()
         await _add(server, t, "one")
         for s in early:
             assert (await s.next())["probeEvents"]["sequence"] == 2
-        late = [await subscribe(ws, query) for _ in range(10)]
+        late = [await subscribe(ws, query, protocol=protocol) for _ in range(10)]
         for s in late:
             assert (await s.next())["probeEvents"]["sequence"] == 1
         before = probe_schema.RESOLUTIONS[0]
@@ -237,3 +243,40 @@ async def test_delta__executed_once_for_all_subscribers_each_with_its_own_sequen
     assert {e["item"]["resolutions"] for e in events} == {before + 1}
     assert [e["sequence"] for e in events] == [3] * 10 + [2] * 10
     assert {e["item"]["label"] for e in events} == {"two"}
+    direct = protocol == "graphql-transport-ws"
+    assert SHARED_FRAMES._value.get() - frames_before == (30 if direct else 0)
+
+
+async def test_delta__a_selection_with_fragments_is_executed_for_its_reader_alone(
+    server: RunningServer, token
+) -> None:
+    """Sharing needs to find `sequence` in the selection; through a fragment spread it does
+    not look, and that reader's deltas are executed for it alone, still correct."""
+    fragment = (
+        "subscription { probeEvents { ...E } }"
+        " fragment E on ProbeEvent { sequence kind item { label } }"
+    )
+    plain = "subscription { probeEvents { sequence kind item { label } } }"
+    t = token("staff")
+    async with websocket(server.ws_url, t) as ws:
+        subs = [await subscribe(ws, fragment), await subscribe(ws, plain)]
+        for s in subs:
+            assert (await s.next())["probeEvents"]["sequence"] == 1
+        await _add(server, t, "three")
+        events = [(await s.next())["probeEvents"] for s in subs]
+    assert events == [{"sequence": 2, "kind": "INSERT", "item": {"label": "three"}}] * 2
+
+
+async def test_completed_subscription__gets_no_more_events(server: RunningServer, token) -> None:
+    """After the client completes a subscription, no frame carries its id any more."""
+    query = "subscription { probeEvents { sequence item { label } } }"
+    t = token("staff")
+    async with websocket(server.ws_url, t) as ws:
+        stopped, kept = await subscribe(ws, query), await subscribe(ws, query)
+        for s in (stopped, kept):
+            await s.next()
+        await ws.send(json.dumps({"id": stopped.id, "type": "complete"}))
+        await _add(server, t, "four")
+        assert (await kept.next())["probeEvents"]["item"] == {"label": "four"}
+        with pytest.raises(TimeoutError):
+            await stopped.next(timeout=0.5)

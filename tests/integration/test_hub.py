@@ -117,3 +117,82 @@ async def test_resync_marker__replaces_queue_on_overflow() -> None:
     items = [await sub.get() for _ in range(len(sub))]
     assert any(isinstance(i, Resync) for i in items)
     assert items[-1] == Change("t", "k", None, 9, None) or isinstance(items[0], Resync)
+
+
+async def test_prepare__runs_once_per_change_before_any_subscriber_sees_it(
+    hub: Hub, pool: asyncpg.Pool
+) -> None:
+    """The topic's prepare step (a shared read, say) runs once per change for all its
+    subscribers, and a subscriber gets the change only once it is prepared."""
+    tenant = uuid.uuid4()
+    topic = f"probe:{tenant}"
+    prepared: list[int | None] = []
+
+    async def prepare(change: Change) -> None:
+        await asyncio.sleep(0.05)
+        prepared.append(change.version)
+
+    async def one() -> list[int | None]:
+        async with hub.listen(topic, prepare=prepare) as sub:
+            await ready.wait()
+            seen = []
+            for _ in range(3):
+                item = await asyncio.wait_for(sub.get(), 5)
+                assert isinstance(item, Change)
+                assert item.version in prepared  # prepared before it arrived
+                seen.append(item.version)
+            return seen
+
+    ready = asyncio.Barrier(51)
+    tasks = [asyncio.create_task(one()) for _ in range(50)]
+    await ready.wait()
+    async with tenant_transaction(pool, tenant) as conn:
+        item = await conn.fetchval("insert into probe_items (label) values ('a') returning id")
+    for _ in range(2):
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute("update probe_items set version = version + 1 where id = $1", item)
+    results = await asyncio.gather(*tasks)
+    assert prepared == [1, 2, 3]  # once per change, not once per subscriber
+    assert results == [[1, 2, 3]] * 50
+    assert hub._prepare == {} and hub._pending == {}  # nothing kept once the topic is empty
+
+
+async def test_prepare__keeps_commit_order_when_an_earlier_change_prepares_slower(
+    hub: Hub, pool: asyncpg.Pool
+) -> None:
+    tenant = uuid.uuid4()
+    slow_first = {1: 0.3, 2: 0.0, 3: 0.1}
+
+    async def prepare(change: Change) -> None:
+        await asyncio.sleep(slow_first[change.version or 0])
+
+    async with hub.listen(f"probe:{tenant}", prepare=prepare) as sub:
+        async with tenant_transaction(pool, tenant) as conn:
+            item = await conn.fetchval("insert into probe_items (label) values ('a') returning id")
+        for _ in range(2):
+            async with tenant_transaction(pool, tenant) as conn:
+                await conn.execute(
+                    "update probe_items set version = version + 1 where id = $1", item
+                )
+        versions = []
+        for _ in range(3):
+            change = await asyncio.wait_for(sub.get(), 5)
+            assert isinstance(change, Change)
+            versions.append(change.version)
+    assert versions == [1, 2, 3]
+
+
+async def test_prepare__a_failing_step_still_delivers_the_change(
+    hub: Hub, pool: asyncpg.Pool
+) -> None:
+    """Subscribers then do the work themselves (hub.shared retries a failed load)."""
+    tenant = uuid.uuid4()
+
+    async def prepare(change: Change) -> None:
+        raise RuntimeError("the database hiccuped")
+
+    async with hub.listen(f"probe:{tenant}", prepare=prepare) as sub:
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute("insert into probe_items (label) values ('a')")
+        change = await asyncio.wait_for(sub.get(), 5)
+    assert isinstance(change, Change) and change.kind == "insert"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -29,6 +30,22 @@ async def test_every_tenant_table__has_forced_rls_and_is_not_owned_by_the_app_ro
     for row in rows:
         assert row["relrowsecurity"] and row["relforcerowsecurity"], row["relname"]
         assert row["owner"] != "allot_app", row["relname"]
+
+
+async def test_every_tenant_policy__reads_the_tenant_once_per_statement(
+    pool: asyncpg.Pool,
+) -> None:
+    """`(select allot_tenant())` is an init plan, run once per statement: the bare call would
+    read and parse the setting again for every row a query looks at."""
+    async with pool.acquire() as conn:
+        policies = await conn.fetch(
+            "select tablename, qual, with_check from pg_policies"
+            " where policyname = 'tenant_isolation'"
+        )
+    assert {p["tablename"] for p in policies} >= {"allocations", "bookings", "games"}
+    for p in policies:
+        for expression in (p["qual"], p["with_check"]):
+            assert expression == "(tenant_id = ( SELECT allot_tenant() AS allot_tenant))", p
 
 
 async def test_rows_of_another_tenant__are_invisible(pool: asyncpg.Pool) -> None:
@@ -69,3 +86,32 @@ async def test_tenant_setting__does_not_outlive_its_transaction(pool: asyncpg.Po
         async with conn.transaction():
             await conn.execute("select set_config('allot.tenant_id', $1, true)", str(uuid.uuid4()))
         assert await conn.fetchval("select allot_tenant()") is None
+
+
+async def test_tenant_transaction__an_error_or_a_cancel_writes_nothing_and_the_pool_recovers(
+    pool: asyncpg.Pool,
+) -> None:
+    tenant = uuid.uuid4()
+    with pytest.raises(RuntimeError):
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute("insert into probe_items (label) values ('rolled back')")
+            raise RuntimeError("halfway")
+
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute("insert into probe_items (label) values ('cancelled')")
+            started.set()
+            await conn.execute("select pg_sleep(30)")
+
+    task = asyncio.create_task(slow())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(3):  # every connection the pool hands out is usable and outside any transaction
+        async with tenant_transaction(pool, tenant) as conn:
+            assert await conn.fetchval("select count(*) from probe_items") == 0
+    async with pool.acquire() as idle:
+        assert not idle.is_in_transaction()

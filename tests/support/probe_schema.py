@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
+from functools import partial
 
 import strawberry
 
 from db.pool import tenant_transaction
 from schema.context import Info
-from schema.fanout import shareable
+from schema.fanout import Shared
 from services.realtime.hub import Change
 from services.realtime.stream import Delta, live
 
@@ -107,13 +108,19 @@ class Subscription:
         )
         async for event in stream:
             if isinstance(event, Delta):
-                delta_event = ProbeEvent(
-                    kind=ProbeEventKind(event.change.kind),
-                    sequence=event.sequence,
-                    resync=False,
-                    item=event.data,
+                shared = Shared(
+                    (event.change, who.tenant_id),
+                    event.sequence,
+                    partial(
+                        ProbeEvent,
+                        kind=ProbeEventKind(event.change.kind),
+                        sequence=event.sequence,
+                        resync=False,
+                        item=event.data,
+                    ),
                 )
-                yield shareable(delta_event, (event.change, who.tenant_id))
+                if not await shared.sent():
+                    yield shared.event()
             else:
                 yield ProbeEvent(
                     kind=ProbeEventKind.SNAPSHOT,
