@@ -63,7 +63,7 @@ async def create_pool(
 
 # A connection's cached plans are dropped (and so made again, for the data as it is now)
 # when they are this old: a plan made while a table was nearly empty must not outlive that.
-PLAN_REFRESH_SECONDS = 30.0
+PLAN_REFRESH_SECONDS = 10.0
 _plans_made: dict[int, float] = {}  # server pid -> when its plans were last dropped
 
 _BEGIN: dict[Isolation, str] = {

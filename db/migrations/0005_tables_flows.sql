@@ -16,6 +16,35 @@
 -- and then reads the snapshot the rules decide on. The Python planner decides, and one
 -- statement (commit_plan) writes the decision.
 
+-- Finding what overlaps a time, under row-level security. Postgres only lets leakproof
+-- operators into an index condition beneath a policy, and range overlap (&&) is not one, so
+-- a range index finds nothing here: every live allocation of a table (past assignments stay
+-- live) would be read and then filtered. Timestamp comparisons are leakproof. A booking lasts
+-- at most 12 hours (services/tables/inputs.py MAX_BOOKING_LENGTH, now also a constraint), so
+-- what overlaps [lo, hi) starts after lo - 12 hours and before hi: a btree range on a plain
+-- starts_at column, with && as the exact check.
+alter table bookings
+  add column starts_at timestamptz generated always as (lower(during)) stored,
+  add constraint bookings_length_check check (upper(during) - lower(during) <= interval '12 hours');
+alter table allocations
+  add column starts_at timestamptz generated always as (lower(during)) stored,
+  add constraint allocations_length_check
+    check (upper(during) - lower(during) <= interval '12 hours');
+drop index bookings_restaurant_during;
+drop index allocations_live_table;
+drop index allocations_live_restaurant;
+create index bookings_restaurant_start on bookings (restaurant_id, starts_at);
+create index allocations_live_table_start on allocations (table_id, starts_at)
+  where released_at is null;
+create index allocations_live_restaurant_start on allocations (restaurant_id, starts_at)
+  where released_at is null;
+-- The same holds for array overlap (&&): the gin index on proposed_table_ids cannot serve a
+-- tenant's query. The sessions a change may concern are found among the restaurant's
+-- PROPOSED sessions instead.
+drop index manual_assignment_sessions_proposed_tables;
+create index manual_assignment_sessions_proposed on manual_assignment_sessions (restaurant_id)
+  where status = 'PROPOSED';
+
 create function tables_lock_keys(table_ids uuid[], during tstzrange) returns setof bigint
   language sql stable
   as $$
@@ -41,8 +70,9 @@ create function tables_open_scope(
 #variable_conflict use_column
 declare
   b bookings;
-  booking_id uuid := p_booking;
-  created_by text;
+  v_during tstzrange;  -- b.during as a plain value: an index condition, not a filter
+  v_booking uuid := p_booking;
+  v_created_by text;
   scope_tables uuid[];
   stale_ids uuid[];
   stale_tables uuid[];
@@ -51,18 +81,19 @@ declare
   ranges tstzrange[];
 begin
   if p_session is not null then
-    select s.booking_id, s.created_by into booking_id, created_by
+    select s.booking_id, s.created_by into v_booking, v_created_by
     from manual_assignment_sessions s where s.id = p_session;
   end if;
   -- 1. The booking.
   if p_skip_locked then
-    select * into b from bookings where bookings.id = booking_id for no key update skip locked;
+    select * into b from bookings where bookings.id = v_booking for no key update skip locked;
   else
-    select * into b from bookings where bookings.id = booking_id for no key update;
+    select * into b from bookings where bookings.id = v_booking for no key update;
   end if;
   if b.id is null then
     return;
   end if;
+  v_during := b.during;
 
   -- 2. The (table, day) keys. Under the booking's lock its own tables can no longer change.
   -- (booking_id = any(array[...]): the btree on booking_id serves it; the exclusion
@@ -80,7 +111,9 @@ begin
   from unnest(p_take) as t(id)
   cross join lateral (
     select * from allocations a
-    where a.table_id = t.id and a.released_at is null and a.during && b.during
+    where a.table_id = t.id and a.released_at is null
+      and a.starts_at > lower(v_during) - interval '12 hours'
+      and a.starts_at < upper(v_during) and a.during && v_during
     offset 0) a  -- a fence: one index probe per table, whatever the estimates
   join manual_assignment_sessions s on s.id = a.session_id
   cross join unnest(s.proposed_table_ids) as st
@@ -88,7 +121,7 @@ begin
     and s.status = 'HELD';
   perform pg_advisory_xact_lock(k)
   from (
-    select k from tables_lock_keys(scope_tables, b.during) k
+    select k from tables_lock_keys(scope_tables, v_during) k
     union
     select k from manual_assignment_sessions s
     join bookings sb on sb.id = s.booking_id
@@ -101,8 +134,10 @@ begin
   select array_agg(c.id order by c.id) into candidate_ids from (
     select s.id from manual_assignment_sessions s
     join bookings sb on sb.id = s.booking_id
-    where s.status = 'PROPOSED' and s.booking_id <> b.id
-      and ((s.proposed_table_ids && scope_tables and sb.during && b.during)
+    where s.restaurant_id = b.restaurant_id and s.status = 'PROPOSED'
+      and s.proposed_table_ids && (scope_tables || coalesce(stale_tables, '{}'))
+      and s.booking_id <> b.id
+      and ((s.proposed_table_ids && scope_tables and sb.during && v_during)
            or exists (select 1 from manual_assignment_sessions x
                       join bookings xb on xb.id = x.booking_id
                       where x.id = any(stale_ids)
@@ -117,15 +152,15 @@ begin
            || coalesce((select array_agg(t) from manual_assignment_sessions s,
                           unnest(s.proposed_table_ids) as t
                         where s.id = any(candidate_ids)), '{}')) as t),
-         array[b.during]
+         array[v_during]
            || coalesce((select array_agg(sb.during) from manual_assignment_sessions s
                         join bookings sb on sb.id = s.booking_id
-                        where s.id = any(candidate_ids) or s.id = any(stale_ids)), '{}')
+                        where s.id = any(candidate_ids || stale_ids)), '{}')
     into all_tables, ranges;
 
   return query
   select b.id, b.restaurant_id, b.guest_name, b.party_size, lower(b.during), upper(b.during),
-         b.during, b.status, b.version, r.timezone, now(), created_by,
+         b.during, b.status, b.version, r.timezone, now(), v_created_by,
          json_build_object(
            'sessions', (
              select coalesce(json_agg(json_build_object(
@@ -134,9 +169,10 @@ begin
                       'hold_expires_at', s.hold_expires_at, 'version', s.version)
                     order by s.id), '[]')
              from manual_assignment_sessions s
-             where s.id in (select x.id from manual_assignment_sessions x
-                            where x.booking_id = b.id and x.status in ('PROPOSED', 'HELD')
-                            union all select p_about)),
+             where s.id = any(array(select x.id from manual_assignment_sessions x
+                                    where x.booking_id = b.id
+                                      and x.status in ('PROPOSED', 'HELD'))
+                              || p_about)),
            'stale', (
              select coalesce(json_agg(json_build_object(
                       'id', s.id, 'created_by', s.created_by, 'status', s.status,
@@ -171,10 +207,13 @@ begin
                       'kind', a.kind, 'starts_at', lower(a.during), 'ends_at', upper(a.during),
                       'expires_at', a.expires_at, 'session_id', a.session_id)), '[]')
              from unnest(all_tables) as t(id)
+             cross join unnest(ranges) as r(during)
              cross join lateral (
                select * from allocations a
-               where a.table_id = t.id and a.released_at is null and a.during && any(ranges)
-               offset 0) a))  -- one index probe per table
+               where a.table_id = t.id and a.released_at is null
+                 and a.starts_at > lower(r.during) - interval '12 hours'
+                 and a.starts_at < upper(r.during) and a.during && r.during
+               offset 0) a))  -- one index probe per table and time (a row may come twice)
   from restaurants r
   where r.id = b.restaurant_id;
 end

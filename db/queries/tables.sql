@@ -82,11 +82,17 @@ select id, booking_id, restaurant_id, created_by, status, proposed_table_ids, vi
 from manual_assignment_sessions where id = any($1::uuid[])
 
 -- name: floor_allocations
+-- (Overlap under row-level security: see starts_at in db/migrations/0005_tables_flows.sql.)
 select id from allocations
-where restaurant_id = $1 and released_at is null and during && tstzrange($2, $3, '[)')
+where restaurant_id = $1 and released_at is null
+  and starts_at > $2::timestamptz - interval '12 hours' and starts_at < $3
+  and during && tstzrange($2, $3, '[)')
 
 -- name: floor_bookings
-select id from bookings where restaurant_id = $1 and during && tstzrange($2, $3, '[)')
+select id from bookings
+where restaurant_id = $1
+  and starts_at > $2::timestamptz - interval '12 hours' and starts_at < $3
+  and during && tstzrange($2, $3, '[)')
 
 -- ------------------------------------------------------------------ rules input (reads)
 
@@ -101,10 +107,12 @@ select id, restaurant_id, label, zone, min_capacity, max_capacity, active, versi
 from dining_tables where restaurant_id = $1
 
 -- name: live_allocations_of_restaurant
-select id, table_id, booking_id, kind, lower(during) as starts_at, upper(during) as ends_at,
-       expires_at, session_id
+select id, table_id, booking_id, kind, starts_at, upper(during) as ends_at, expires_at,
+       session_id
 from allocations
-where restaurant_id = $1 and released_at is null and during && $2::tstzrange
+where restaurant_id = $1 and released_at is null
+  and starts_at > lower($2::tstzrange) - interval '12 hours'
+  and starts_at < upper($2::tstzrange) and during && $2::tstzrange
 
 -- ------------------------------------------------------------------ flows
 -- Every flow that changes a booking's tables runs, in one transaction: open_scope (the locks
@@ -130,10 +138,13 @@ select * from tables_open_scope($1, $2, $3, $4, $5)
 --  $20,$21   sessions re-validated, with their violations (JSON text each)
 --  $22       the booking's new status (null: the booking row is not touched)
 --  $23,$24   the booking and its restaurant
+-- Rows are found with `id = any($ids)` (primary-key probes) and each takes its value from the
+-- matching position of the values array: a join with unnest($ids) would be planned for ten
+-- rows against a table the plan may think is small, and scan it.
 with released as (
-  update allocations a set released_at = now(), release_reason = r.reason
-  from unnest($1::uuid[], $2::text[]) as r(id, reason)
-  where a.id = r.id and a.released_at is null
+  update allocations a
+  set released_at = now(), release_reason = ($2::text[])[array_position($1::uuid[], a.id)]
+  where a.id = any($1::uuid[]) and a.released_at is null
   returning a.id
 ),
 converted as (
@@ -175,17 +186,18 @@ inserted as (
 ),
 closed as (
   update manual_assignment_sessions s
-  set status = c.status, hold_expires_at = null,
-      violations = case when c.status = 'EXPIRED' then '[]'::jsonb else s.violations end
-  from unnest($18::uuid[], $19::text[]) as c(id, status)
-  where s.id = c.id and s.status in ('PROPOSED', 'HELD')
+  set status = ($19::text[])[array_position($18::uuid[], s.id)], hold_expires_at = null,
+      violations = case when ($19::text[])[array_position($18::uuid[], s.id)] = 'EXPIRED'
+                        then '[]'::jsonb else s.violations end
+  -- (not "in ('PROPOSED', 'HELD')": that would let the planner scan the open-sessions index)
+  where s.id = any($18::uuid[]) and s.status not in ('CONFIRMED', 'CANCELLED', 'EXPIRED')
   returning s.id
 ),
 revalidated as (
   update manual_assignment_sessions s
-  set violations = v.violations::jsonb, last_validated_at = now()
-  from unnest($20::uuid[], $21::text[]) as v(id, violations)
-  where s.id = v.id
+  set violations = ($21::text[])[array_position($20::uuid[], s.id)]::jsonb,
+      last_validated_at = now()
+  where s.id = any($20::uuid[])
   returning s.id
 ),
 booking as (
