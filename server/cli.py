@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from server.settings import Settings, get_settings
@@ -54,8 +56,9 @@ def cmd_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
-def prepare(settings: Settings, *, seed: bool) -> str:
-    """Start the database if embedded, migrate, seed the demo; return the GraphiQL banner.
+def prepare(settings: Settings, *, seed: bool) -> tuple[str, str]:
+    """Start the database if embedded, migrate, seed the demo; return the GraphiQL banner
+    and the database's DSN.
 
     Development tokens are printed only with the demo (never with --no-seed or
     ALLOT_SEED_DEMO=false, as in production).
@@ -72,7 +75,10 @@ def prepare(settings: Settings, *, seed: bool) -> str:
     def token(user: str, roles: list[Role]) -> str:
         return _token(settings, DEMO_TENANT, user, roles, 12)
 
+    dsn = ""
+
     async def run() -> list[str]:
+        nonlocal dsn
         dsn = await database_url(settings)
         if settings.should_migrate:
             await migrate(dsn)
@@ -102,7 +108,7 @@ def prepare(settings: Settings, *, seed: bool) -> str:
         ]
     else:
         banner.append("Make a token with: allot token --tenant <uuid> --user <id> --role admin")
-    return "\n".join([*banner, ""])
+    return "\n".join([*banner, ""]), dsn
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -115,23 +121,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = get_settings().model_copy(update=overrides)
     configure(settings.log_level)
     try:
-        banner = prepare(settings, seed=settings.seed_demo and not args.no_seed)
+        banner, dsn = prepare(settings, seed=settings.seed_demo and not args.no_seed)
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(banner, flush=True)
-    from server.app import create_app
-
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        ws_ping_interval=20,
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "ws_ping_interval": 20,
         # Events are small; compressing each one for every subscriber costs more than it saves.
-        ws_per_message_deflate=False,
-    )
+        "ws_per_message_deflate": False,
+    }
+    if settings.workers > 1:
+        # One process per worker on the same port, each with its own pool, hub and hold
+        # expirer; every process hears every change through Postgres. The workers use the
+        # database and signing key prepared here, so an embedded server stays this process's
+        # and stops with it.
+        from server.auth import resolve_jwt_secret
+
+        os.environ["DATABASE_URL"] = dsn
+        os.environ["ALLOT_JWT_SECRET"] = resolve_jwt_secret(settings)
+        os.environ["ALLOT_MIGRATE_ON_START"] = "false"
+        uvicorn.run("server.app:app_factory", factory=True, workers=settings.workers, **options)
+        return 0
+    from server.app import create_app, tune_gc
+
+    app = create_app(settings)
+    tune_gc()
+    uvicorn.run(app, **options)
     return 0
 
 

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     jwt_algorithm: str = "HS256"
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     data_dir: Path = Path(".allot")
     migrate_on_start: bool | None = None  # default: True for the embedded database

@@ -106,8 +106,9 @@ def _graphql_view(app: Starlette) -> AllotGraphQL:
 
 
 @contextlib.contextmanager
-def serve_subprocess(dsn: str) -> Iterator[RunningServer]:
-    """Start the app with the probe area as a separate uvicorn process."""
+def serve_subprocess(dsn: str, workers: int = 1) -> Iterator[RunningServer]:
+    """Start the app with the probe area as a separate uvicorn process (or `workers` of them
+    on one port, as ALLOT_WORKERS runs it)."""
     port = free_port()
     env = {
         **os.environ,
@@ -131,6 +132,8 @@ def serve_subprocess(dsn: str) -> Iterator[RunningServer]:
             "false",
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         cwd=ROOT,
         env=env,

@@ -1,0 +1,62 @@
+"""`allot run` as a user starts it: one worker, or several on one port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import psutil
+
+from tests.support.server import ROOT, TEST_SECRET, free_port
+
+
+def test_run__serves_with_several_workers_on_one_port_and_stops_on_ctrl_c(dsn: str) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "ALLOT_JWT_SECRET": TEST_SECRET,
+        "ALLOT_PORT": str(port),
+        "ALLOT_WORKERS": "2",
+        "ALLOT_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "run", "--no-seed"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[psutil.Process] = []
+        while time.monotonic() < deadline:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                ready = False
+            workers = [  # (not multiprocessing's resource tracker)
+                p
+                for p in psutil.Process(proc.pid).children()
+                if "spawn_main" in " ".join(p.cmdline())
+            ]
+            if ready and len(workers) == 2:
+                break
+            assert proc.poll() is None, "allot run exited"
+            time.sleep(0.2)
+        assert len(workers) == 2
+        for _ in range(4):  # whichever worker answers, it answers the same
+            body = httpx.post(
+                f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=5
+            ).json()
+            assert body == {"data": {"__typename": "Query"}}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
