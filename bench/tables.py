@@ -3,15 +3,18 @@
 1. Realtime: a confirmAssignment mutation sent -> the floorEvents message received by every one
    of 1, 100 and 1000 subscribers of one restaurant (each on its own websocket, in this process;
    the server is another process), next to the raw floor: an asyncpg transaction with an UPDATE
-   and a NOTIFY reaching a LISTEN connection.
-2. Contention: 50 staff clients propose then confirm over HTTP on a 40-table restaurant for 30 s:
-   confirmations/s, conflict rate, request latency, and the overlap check (must be 0).
-3. Rules at scale: suggestTables and autoAssign on a 200-table restaurant with 2,000 bookings in
+   and a NOTIFY reaching a LISTEN connection, sampled in the same rounds.
+2. Rules at scale: suggestTables and autoAssign on a 200-table restaurant with 2,000 bookings in
    the evening.
+3. Contention: 50 staff clients propose then confirm over HTTP on a 40-table restaurant for 30 s:
+   confirmations/s, conflict rate, request latency, and the overlap check (must be 0); with one
+   server process, then two on one port (ALLOT_WORKERS=2). Measured after a short warm-up and a
+   VACUUM ANALYZE: the steady state of a database in service, with statistics.
 4. Hold expiry: how soon after its deadline a 1 s hold is gone, with two server processes (two
    expirers) sharing the database.
 
-It starts its own PostgreSQL (embedded, or uses DATABASE_URL) and its server processes.
+It starts its own PostgreSQL (embedded, or uses DATABASE_URL) and its server processes. The
+HTTP clients are bench._http's (httpx alone would spend more CPU per request than the server).
 """
 
 from __future__ import annotations
@@ -126,24 +129,38 @@ async def restaurant(
 # ---------------------------------------------------------------------------- 1. realtime
 
 
-async def raw_floor(dsn: str, samples: int = 200) -> list[float]:
-    """UPDATE + NOTIFY in one transaction on one connection, until LISTEN has it."""
-    listen = await asyncpg.connect(dsn)
-    send = await asyncpg.connect(dsn)
-    await send.execute("create table if not exists bench_floor (id int primary key, v bigint)")
-    await send.execute("insert into bench_floor values (1, 0) on conflict do nothing")
-    got: asyncio.Queue[float] = asyncio.Queue()
-    await listen.add_listener("bench_floor", lambda *_: got.put_nowait(time.perf_counter()))
-    out = []
-    for i in range(samples + 20):
+class RawFloor:
+    """The floor: an UPDATE and a NOTIFY committed on one asyncpg connection, until a LISTEN
+    connection has it. Sampled in the same rounds as Allot, so both see the same machine."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.got: asyncio.Queue[float] = asyncio.Queue()
+
+    async def __aenter__(self) -> RawFloor:
+        self.listen = await asyncpg.connect(self.dsn)
+        self.send = await asyncpg.connect(self.dsn)
+        await self.send.execute(
+            "create table if not exists bench_floor (id int primary key, v int)"
+        )
+        await self.send.execute("insert into bench_floor values (1, 0) on conflict do nothing")
+        await self.listen.add_listener(
+            "bench_floor", lambda *_: self.got.put_nowait(time.perf_counter())
+        )
+        for _ in range(20):  # warm-up
+            await self.sample()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.listen.close()
+        await self.send.close()
+
+    async def sample(self) -> float:
         start = time.perf_counter()
-        async with send.transaction():
-            await send.execute("update bench_floor set v = v + 1 where id = 1")
-            await send.execute("select pg_notify('bench_floor', $1)", str(i))
-        out.append((await got.get()) - start)
-    await listen.close()
-    await send.close()
-    return out[20:]
+        async with self.send.transaction():
+            await self.send.execute("update bench_floor set v = v + 1 where id = 1")
+            await self.send.execute("select pg_notify('bench_floor', 'x')")
+        return (await self.got.get()) - start
 
 
 class Subscribers:
@@ -203,8 +220,8 @@ class Subscribers:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, floor: float) -> None:
-    for count, rounds in ((1, 60), (100, 40), (1000, 20)):
+async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, dsn: str) -> None:
+    for count, rounds in ((1, 100), (100, 40), (1000, 20)):
         tenant = uuid.uuid4()
         start = EVENING + timedelta(hours=2)
         rid, tables, bookings = await restaurant(
@@ -223,33 +240,38 @@ async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, floor: float)
         await subs.start()
         delivered_all: list[float] = []
         delivered_each: list[float] = []
+        floor: list[float] = []
         kinds: Counter[str] = Counter()
         try:
-            for r in range(rounds + 2):
-                table = str(tables[r % 2])
-                data = await staff.call(PROPOSE, {"b": str(bookings[0]), "t": [table]})
-                session = data["proposeTables"]["session"]
-                assert session["status"] == "HELD", session
-                await subs.expect(1)  # HOLD_PLACED everywhere before the timed part
-                before = [len(a) for a in subs.arrivals]
-                t0 = time.perf_counter()
-                data = await staff.call(CONFIRM, {"s": session["id"]})
-                assert data["confirmAssignment"]["__typename"] == "SessionPayload"
-                await subs.expect(2 if r == 0 else 3)  # (UNASSIGNED), ASSIGNED, BOOKING_CHANGED
-                firsts = [a[n] - t0 for a, n in zip(subs.arrivals, before, strict=True)]
-                if r >= 2:  # warm-up
-                    delivered_all.append(max(firsts))
-                    delivered_each.extend(firsts)
+            async with RawFloor(dsn) as raw:
+                for r in range(rounds + 2):
+                    floor += [await raw.sample() for _ in range(3)]
+                    table = str(tables[r % 2])
+                    data = await staff.call(PROPOSE, {"b": str(bookings[0]), "t": [table]})
+                    session = data["proposeTables"]["session"]
+                    assert session["status"] == "HELD", session
+                    await subs.expect(1)  # HOLD_PLACED everywhere before the timed part
+                    before = [len(a) for a in subs.arrivals]
+                    t0 = time.perf_counter()
+                    data = await staff.call(CONFIRM, {"s": session["id"]})
+                    assert data["confirmAssignment"]["__typename"] == "SessionPayload"
+                    # (UNASSIGNED,) ASSIGNED, BOOKING_CHANGED
+                    await subs.expect(2 if r == 0 else 3)
+                    firsts = [a[n] - t0 for a, n in zip(subs.arrivals, before, strict=True)]
+                    if r >= 2:  # warm-up
+                        delivered_all.append(max(firsts))
+                        delivered_each.extend(firsts)
             for message in subs.raw[0]:
                 kinds[json.loads(message)["payload"]["data"]["floorEvents"]["kind"]] += 1
         finally:
             await subs.stop()
             await staff.close()
         p50, p99 = statistics.median(delivered_all), pct(delivered_all, 99)
+        f50 = statistics.median(floor)
         print(
             f"  {count:>5} subscribers: all delivered p50 {ms(p50):>10}  p99 {ms(p99):>10}"
-            f"  ({p50 / floor:.1f}x raw floor);  each delivery p50"
-            f" {ms(statistics.median(delivered_each))}"
+            f"  ({p50 / f50:.1f}x the raw floor of {ms(f50)}, p99 {ms(pct(floor, 99))});"
+            f"  each delivery p50 {ms(statistics.median(delivered_each))}"
         )
         assert set(kinds) == {"HOLD_PLACED", "ASSIGNED", "UNASSIGNED", "BOOKING_CHANGED"}, kinds
 
@@ -484,17 +506,21 @@ async def main() -> None:
     async with dbs.scratch_database() as dsn:
         pool = await create_pool(dsn, min_size=1, max_size=10)
         try:
-            print("tables bench (one server process; clients in this process)")
-            floor = await raw_floor(dsn)
-            f50 = statistics.median(floor)
-            p99 = ms(pct(floor, 99))
-            print(f"1. realtime: raw floor (UPDATE + NOTIFY -> LISTEN): p50 {ms(f50)}  p99 {p99}")
+            print("tables bench (clients in this process, the server in others)")
             with serve_subprocess(dsn) as server:
-                await realtime(pool, server.base_url, server.ws_url, f50)
-                # Before the contention run, so its churn does not weigh on these reads.
+                print(
+                    "1. realtime: confirmAssignment sent -> the floorEvents message received, one"
+                    " server process; the raw floor (UPDATE + NOTIFY -> LISTEN) sampled in the"
+                    " same rounds"
+                )
+                await realtime(pool, server.base_url, server.ws_url, dsn)
+                # Before the contention runs, so their churn does not weigh on these reads.
                 print("2. rules at scale")
                 await at_scale(pool, server.base_url)
-                print("3. contention: propose then confirm over HTTP")
+                print("3. contention: propose then confirm over HTTP, one server process")
+                await contention(pool, dsn, server.base_url)
+            with serve_subprocess(dsn, workers=2) as server:
+                print("   the same with two server processes on that port (ALLOT_WORKERS=2)")
                 await contention(pool, dsn, server.base_url)
             os.environ["ALLOT_HOLD_TTL_SECONDS"] = "1"
             try:
