@@ -28,13 +28,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._http import GraphQLClient  # noqa: E402
 from server.auth import issue_token  # noqa: E402
 from services.core.principal import Role  # noqa: E402
 from services.poems.matrix import generate_matrix, matrix_violations  # noqa: E402
@@ -108,9 +108,7 @@ class Player:
         self.token = issue_token(
             TEST_SECRET, tenant=tenant, user=f"bench-{seat}", roles=[Role.PLAYER]
         )
-        self.http = httpx.AsyncClient(
-            base_url=base_url, headers={"authorization": f"Bearer {self.token}"}, timeout=60
-        )
+        self.http = GraphQLClient(base_url, self.token)
         self.ws: ClientConnection | None = None
         self.watcher = Watcher()
         self.sequence = 0
@@ -118,11 +116,7 @@ class Player:
         self.op = ""
 
     async def gql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
-        body = response.json()
-        assert not body.get("errors"), body["errors"]
-        data: dict[str, Any] = body["data"]
-        return data
+        return await self.http.call(query, variables)
 
     async def connect(self, ws_url: str) -> None:
         self.ws = await websockets.connect(
@@ -260,7 +254,7 @@ async def bench_game(base_url: str, ws_url: str) -> None:
             t.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
         for p in players:
-            await p.http.aclose()
+            await p.http.close()
             if p.ws is not None:
                 await p.ws.close()
 
