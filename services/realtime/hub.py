@@ -182,7 +182,9 @@ class Hub(Broadcast):
     would do first for a change, typically reading the changed row once for all (`shared`).
     The hub then runs it once per change and wakes the subscribers when it is done, so a
     thousand subscribers do not each wait for the same read. Changes of a topic still reach
-    its subscribers in the order they were committed.
+    its subscribers in the order they were committed. In a flood (more changes waiting than
+    a subscriber may queue) the rest go through unprepared: the subscribers' queues overflow
+    and they resync, as they would have anyway.
     """
 
     def __init__(self, backend: PostgresListenBackend, *, queue_size: int = 256) -> None:
@@ -191,6 +193,7 @@ class Hub(Broadcast):
         self._topics: dict[str, set[Subscriber]] = {}
         self._prepare: dict[str, Prepare] = {}
         self._pending: dict[str, asyncio.Task[None]] = {}  # the last delivery still preparing
+        self._backlog: dict[str, int] = {}  # changes of a topic waiting to be delivered
         self._queue_size = queue_size
         self._memo: OrderedDict[Any, asyncio.Future[Any]] = OrderedDict()
 
@@ -207,6 +210,7 @@ class Hub(Broadcast):
                 for pending in self._pending.values():
                     pending.cancel()  # the snapshots after the resync cover those changes
                 self._pending.clear()
+                self._backlog.clear()
                 for everyone in self._topics.values():
                     for subscriber in everyone:
                         subscriber.push(Resync("reconnect"))
@@ -222,10 +226,14 @@ class Hub(Broadcast):
             prepare = self._prepare.get(topic)
             if prepare is None and topic not in self._pending:
                 self._deliver(topic, change)
-            else:
-                self._pending[topic] = asyncio.create_task(
-                    self._prepared(topic, change, prepare, self._pending.get(topic))
-                )
+                continue
+            waiting = self._backlog.get(topic, 0)
+            if waiting >= self._queue_size:
+                prepare = None
+            self._backlog[topic] = waiting + 1
+            self._pending[topic] = asyncio.create_task(
+                self._prepared(topic, change, prepare, self._pending.get(topic))
+            )
 
     async def _prepared(
         self,
@@ -246,8 +254,10 @@ class Hub(Broadcast):
             if before is not None:
                 await asyncio.wait([before])
         self._deliver(topic, change)
+        self._backlog[topic] -= 1
         if self._pending.get(topic) is asyncio.current_task():
             del self._pending[topic]
+            del self._backlog[topic]
 
     def _deliver(self, topic: str, change: Change) -> None:
         for subscriber in self._topics.get(topic, ()):

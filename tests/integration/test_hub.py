@@ -11,7 +11,7 @@ import psutil
 
 from db.pool import tenant_transaction
 from services.core.principal import Principal, Role
-from services.realtime.hub import Change, Hub, Resync
+from services.realtime.hub import Change, Hub, PostgresListenBackend, Resync
 from services.realtime.stream import Delta, Snapshot, live
 
 
@@ -196,3 +196,41 @@ async def test_prepare__a_failing_step_still_delivers_the_change(
             await conn.execute("insert into probe_items (label) values ('a')")
         change = await asyncio.wait_for(sub.get(), 5)
     assert isinstance(change, Change) and change.kind == "insert"
+
+
+async def test_prepare__a_flood_is_not_prepared_change_by_change(
+    pool: asyncpg.Pool, dsn: str
+) -> None:
+    """More changes waiting than a subscriber may queue go through unprepared: the
+    subscriber overflows and resyncs, as it would have anyway."""
+    tenant = uuid.uuid4()
+    hub = Hub(PostgresListenBackend(dsn), queue_size=8)
+    await hub.connect()
+    prepared = 0
+    gate = asyncio.Event()
+
+    async def prepare(change: Change) -> None:
+        nonlocal prepared
+        prepared += 1
+        await gate.wait()
+
+    try:
+        async with hub.listen(f"probe:{tenant}", prepare=prepare) as sub:
+            async with tenant_transaction(pool, tenant) as conn:
+                await conn.execute(
+                    "insert into probe_items (label) select 'x' || g from generate_series(1, 200) g"
+                )
+            for _ in range(100):
+                if hub._backlog.get(f"probe:{tenant}") == 200:
+                    break
+                await asyncio.sleep(0.02)
+            gate.set()
+            for _ in range(100):
+                if not hub._backlog:
+                    break
+                await asyncio.sleep(0.02)
+            first = await asyncio.wait_for(sub.get(), 5)
+            assert isinstance(first, Resync)  # the queue overflowed: take a fresh snapshot
+        assert prepared <= 8 + 1
+    finally:
+        await hub.close()
