@@ -288,7 +288,6 @@ def propose(
         )
     )
     status, hold_expires_at = PROPOSED, None
-    convert: tuple[UUID, ...] = ()
     insert: tuple[NewAllocation, ...] = ()
     extend: tuple[UUID, ...] = ()
     if requested and not violations:
@@ -304,7 +303,6 @@ def propose(
         release.update({a.id: RELEASED for a in own_holds.values()})
     plan = Plan(
         release=release,
-        convert=convert,
         extend=extend,
         extend_until=hold_expires_at if extend else None,
         insert=insert,

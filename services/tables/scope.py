@@ -1,8 +1,9 @@
 """The I/O of a tables flow: lock what the decision depends on and read it, write the plan.
 
-`lock_and_read` takes every lock a flow needs, in the one order all flows follow (the booking, then
-(table, day) keys, then the sessions to re-validate: see tables_open_scope in db/migrations),
-and reads the snapshot under them, in one round trip. `commit` writes a plan in one statement.
+`lock_and_read` takes every lock a flow needs, in the one order all flows follow (the booking,
+then (table, day) keys, then the sessions to re-validate: see tables_open_scope in
+db/migrations), and reads the snapshot under them, in one round trip. `commit` writes a plan
+in one statement.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from db.sql import load
 from services.tables import views
 from services.tables.common import booking_info
 from services.tables.plan import CandidateState, Plan, Scope, SessionState, assignment_after
-from services.tables.rules import AllocationInfo, TableInfo
+from services.tables.rules import AllocationInfo
 
 Q = load("tables")
 
@@ -65,7 +66,7 @@ async def lock_and_read(
         booking=booking_info(row),
         now=row["now"],
         sessions={s.id: s for s in map(_session, doc["sessions"])},
-        tables={t.id: _info(t) for t in tables.values()},
+        tables={t.id: views.rules_table(t) for t in tables.values()},
         allocations={a.id: a for a in map(_allocation, doc["allocations"])},
         candidates=tuple(map(_candidate, doc["candidates"])),
         stale=tuple(map(_session, doc["stale"])),
@@ -175,12 +176,6 @@ def _table(d: Mapping[str, Any]) -> views.TableView:
         max_capacity=d["max_capacity"],
         active=d["active"],
         version=d["version"],
-    )
-
-
-def _info(t: views.TableView) -> TableInfo:
-    return TableInfo(
-        t.id, t.restaurant_id, t.label, t.zone, t.min_capacity, t.max_capacity, t.active
     )
 
 

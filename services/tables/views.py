@@ -131,7 +131,8 @@ def table_of(row: asyncpg.Record) -> TableView:
     )
 
 
-def _info(t: TableView) -> TableInfo:
+def rules_table(t: TableView) -> TableInfo:
+    """The rules' view of a table."""
     return TableInfo(
         t.id, t.restaurant_id, t.label, t.zone, t.min_capacity, t.max_capacity, t.active
     )
@@ -139,7 +140,7 @@ def _info(t: TableView) -> TableInfo:
 
 def sort_tables(tables: Iterable[TableView]) -> tuple[TableView, ...]:
     """Tables in natural label order (T2 before T10), the order staff read them in."""
-    return tuple(sorted(tables, key=lambda t: table_sort_key(_info(t))))
+    return tuple(sorted(tables, key=lambda t: table_sort_key(rules_table(t))))
 
 
 # Violations are stored in sessions as JSON in the shape the API shows them.
@@ -325,7 +326,7 @@ async def floor(
         allocations=tuple(
             sorted(
                 allocation_views.values(),
-                key=lambda a: (a.starts_at, table_sort_key(_info(a.table)), a.id.int),
+                key=lambda a: (a.starts_at, table_sort_key(rules_table(a.table)), a.id.int),
             )
         ),
         bookings=tuple(sorted(booking_views.values(), key=lambda b: (b.starts_at, b.id.int))),
