@@ -303,13 +303,14 @@ async def set_booking_status(
                 booking["version"],
             )
         current: str = booking["status"]
-        if current != status and not lifecycle.can_move(current, status):
+        if current == status:
+            return (await views.bookings(conn, [bid]))[bid]
+        if not lifecycle.can_move(current, status):
             raise InvalidBookingTransition(lifecycle.refusal(current, status), current, status)
-        if current != status and lifecycle.closes_sessions(status):
+        if lifecycle.closes_sessions(status):
             decided = plan.set_status(snap.scope, status, config.rules)
             return scope.booking_view(snap, decided, await scope.commit(conn, snap, decided))
-        if current != status:
-            await conn.execute(Q["set_booking_status"], bid, status)
+        await conn.execute(Q["set_booking_status"], bid, status)
         return (await views.bookings(conn, [bid]))[bid]
 
     return await in_transaction(pool, who.tenant_id, work)
