@@ -7,11 +7,11 @@ A delta's rows are read once per event for every subscriber of this process
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Final
+from typing import Final, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -57,16 +57,18 @@ def _overlaps(starts_at: datetime, ends_at: datetime, lo: datetime, hi: datetime
     return starts_at < hi and lo < ends_at
 
 
-async def _allocation(pool: asyncpg.Pool, change: Change) -> views.AllocationView | None:
-    assert change.id is not None and change.tenant is not None
-    async with tenant_transaction(pool, change.tenant) as conn:
-        return (await views.allocations(conn, [change.id])).get(change.id)
+V = TypeVar("V")
 
 
-async def _booking(pool: asyncpg.Pool, change: Change) -> views.BookingView | None:
+async def _read(
+    pool: asyncpg.Pool,
+    read: Callable[[asyncpg.Connection, Iterable[UUID]], Awaitable[Mapping[UUID, V]]],
+    change: Change,
+) -> V | None:
+    """The row `change` is about, read with `read` (one of the views' readers) as its tenant."""
     assert change.id is not None and change.tenant is not None
     async with tenant_transaction(pool, change.tenant) as conn:
-        return (await views.bookings(conn, [change.id])).get(change.id)
+        return (await read(conn, [change.id])).get(change.id)
 
 
 async def _floor_row(
@@ -80,9 +82,13 @@ async def _floor_row(
     if change.id is None or change.tenant is None:
         return None
     if change.kind in ALLOCATION_EVENTS:
-        return await hub.shared(("tables.allocation", change), lambda: _allocation(pool, change))
+        return await hub.shared(
+            ("tables.allocation", change), lambda: _read(pool, views.allocations, change)
+        )
     if change.kind == BOOKING_CHANGED:
-        return await hub.shared(("tables.booking", change), lambda: _booking(pool, change))
+        return await hub.shared(
+            ("tables.booking", change), lambda: _read(pool, views.bookings, change)
+        )
     return None
 
 
@@ -131,17 +137,11 @@ async def floor_events(
         yield event
 
 
-async def _session(pool: asyncpg.Pool, change: Change) -> views.SessionView | None:
-    assert change.id is not None and change.tenant is not None
-    async with tenant_transaction(pool, change.tenant) as conn:
-        return (await views.sessions(conn, [change.id])).get(change.id)
-
-
 async def _session_row(pool: asyncpg.Pool, hub: Hub, change: Change) -> views.SessionView | None:
     """The session a change is about, read once per change (as the change's tenant)."""
     if change.id is None or change.tenant is None:
         return None
-    return await hub.shared(("tables.session", change), lambda: _session(pool, change))
+    return await hub.shared(("tables.session", change), lambda: _read(pool, views.sessions, change))
 
 
 async def session_events(
