@@ -154,12 +154,12 @@ def session_view(snap: Snapshot, plan: Plan, written: Written) -> views.SessionV
 # ------------------------------------------------------------------------ the snapshot's JSON
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value).astimezone(UTC) if value is not None else None
-
-
 def _at(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _time(value: str | None) -> datetime | None:
+    return _at(value) if value is not None else None
 
 
 def _ids(values: Iterable[str]) -> tuple[UUID, ...]:
