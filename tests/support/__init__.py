@@ -1,1 +1,2 @@
-"""Test helpers: databases, a real server, a graphql-transport-ws client, a probe table."""
+"""Test helpers: databases, a real server, a graphql-transport-ws client, a probe table,
+builders of the table rules' inputs."""

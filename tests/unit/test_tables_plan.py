@@ -8,7 +8,7 @@ sessions whose violations a plan changes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -43,44 +43,18 @@ from services.tables.rules import (
     rank_candidates,
     validate,
 )
+from tests.support.tables import END, OTHER_BOOKING, RESTAURANT, START, alloc, new_id, table
 
-RESTAURANT = UUID(int=0xA110)
 BOOKING = UUID(int=0xB00C)
-OTHER_BOOKING = UUID(int=0x0B1)
-START = datetime(2031, 6, 1, 19, 0, tzinfo=UTC)
-END = START + timedelta(hours=2)
 NOW = START - timedelta(hours=3)
 TTL = timedelta(seconds=120)
 RULES = RulesConfig()
-
-_ids = iter(range(1, 10**9))
-
-
-def new_id() -> UUID:
-    return UUID(int=next(_ids))
-
-
-def table(label: str, lo: int = 1, hi: int = 4) -> TableInfo:
-    return TableInfo(new_id(), RESTAURANT, label, "Main", lo, hi, True)
 
 
 def booking(
     party: int = 2, status: str = "PENDING", booking_id: UUID = BOOKING, start: datetime = START
 ) -> BookingInfo:
     return BookingInfo(booking_id, RESTAURANT, party, start, start + timedelta(hours=2), status)
-
-
-def alloc(
-    t: TableInfo,
-    booking_id: UUID = OTHER_BOOKING,
-    kind: str = ASSIGNMENT,
-    session: UUID | None = None,
-    expires: datetime | None = None,
-    start: datetime = START,
-) -> AllocationInfo:
-    return AllocationInfo(
-        new_id(), t.id, booking_id, kind, start, start + timedelta(hours=2), expires, session
-    )
 
 
 def session(

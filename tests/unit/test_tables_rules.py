@@ -35,50 +35,18 @@ from services.tables.rules import (
     table_sort_key,
 )
 from services.tables.rules import validate as validate_
+from tests.support.tables import END, OTHER_BOOKING, RESTAURANT, START, alloc, new_id, table
 
-RESTAURANT = UUID(int=0xA110)
 OTHER_RESTAURANT = UUID(int=0xB220)
 BOOKING_ID = UUID(int=0xB00C)
-OTHER_BOOKING = UUID(int=0x0B1)
 THIRD_BOOKING = UUID(int=0x0B2)
 SESSION = UUID(int=0x5E5)
 OTHER_SESSION = UUID(int=0x5E6)
-START = datetime(2025, 6, 1, 19, 0, tzinfo=UTC)
-END = START + timedelta(hours=2)
 NOW = START - timedelta(hours=1)
-
-_ids = iter(range(1, 10**9))
-
-
-def new_id() -> UUID:
-    return UUID(int=next(_ids))
-
-
-def table(
-    label: str,
-    lo: int = 1,
-    hi: int = 4,
-    zone: str = "Main",
-    active: bool = True,
-    restaurant: UUID = RESTAURANT,
-) -> TableInfo:
-    return TableInfo(new_id(), restaurant, label, zone, lo, hi, active)
 
 
 def booking(party: int = 4, status: str = "CONFIRMED") -> BookingInfo:
     return BookingInfo(BOOKING_ID, RESTAURANT, party, START, END, status)
-
-
-def alloc(
-    t: TableInfo,
-    booking_id: UUID = OTHER_BOOKING,
-    start: datetime = START,
-    end: datetime = END,
-    kind: str = "ASSIGNMENT",
-    expires: datetime | None = None,
-    session: UUID | None = None,
-) -> AllocationInfo:
-    return AllocationInfo(new_id(), t.id, booking_id, kind, start, end, expires, session)
 
 
 def by_id(*tables: TableInfo) -> dict[UUID, TableInfo]:
