@@ -211,16 +211,27 @@ def revalidated(scope: Scope, plan: Plan, rules: RulesConfig) -> Plan:
     if not concerned:
         return plan
     after = allocations_after(scope, plan)
+    found = changed_violations(concerned, scope.tables, after, scope.now, rules)
+    return replace(plan, revalidated=found) if found else plan
+
+
+def changed_violations(
+    candidates: Iterable[CandidateState],
+    tables: Mapping[UUID, TableInfo],
+    allocations: Sequence[AllocationInfo],
+    now: datetime,
+    rules: RulesConfig,
+) -> dict[UUID, tuple[Violation, ...]]:
+    """The candidates whose violations differ once validated on `tables` and `allocations`,
+    with their new violations."""
     found: dict[UUID, tuple[Violation, ...]] = {}
-    for c in concerned:
+    for c in candidates:
         now_found = tuple(
-            validate(
-                c.booking, c.proposed, scope.tables, after, scope.now, rules, ignore_session_id=c.id
-            )
+            validate(c.booking, c.proposed, tables, allocations, now, rules, ignore_session_id=c.id)
         )
         if now_found != c.violations:
             found[c.id] = now_found
-    return replace(plan, revalidated=found) if found else plan
+    return found
 
 
 def _raced(table_ids: Iterable[UUID]) -> Violation:

@@ -8,6 +8,7 @@ sessions whose violations a plan changes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -362,6 +363,18 @@ def test_revalidation__sessions_at_other_times_or_tables_are_not_touched() -> No
     elsewhere = candidate([t2], s)
     p = propose(scope([t1, t2], candidates=[later, elsewhere]), t1)
     assert p.revalidated == {}
+
+
+def test_changed_violations__a_table_edit_changes_only_the_proposals_it_concerns() -> None:
+    t1, t2 = table("T1"), table("T2")
+    s = scope([t1, t2])
+    on_t1, on_t2 = candidate([t1], s), candidate([t2], s)
+    closed = {t1.id: replace(t1, active=False), t2.id: t2}
+    found = plan.changed_violations([on_t1, on_t2], closed, [], NOW, RULES)
+    assert list(found) == [on_t1.id]
+    assert [(v.code, v.table_ids) for v in found[on_t1.id]] == [("TABLE_INACTIVE", (t1.id,))]
+    reopened = replace(on_t1, violations=found[on_t1.id])
+    assert plan.changed_violations([reopened], s.tables, [], NOW, RULES) == {on_t1.id: ()}
 
 
 # ---------------------------------------------------------------- properties
