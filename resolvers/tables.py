@@ -83,6 +83,16 @@ async def create_dining_table(
     )
 
 
+async def update_dining_table(
+    context: Context, table_id: str, edit: setup.TableEdit, expected_version: int | None
+) -> Any:
+    return await payload(
+        setup.update_dining_table(
+            context.pool, context.who(), table_id, edit, expected_version, _config(context)
+        )
+    )
+
+
 async def create_booking(
     context: Context,
     restaurant_id: str,

@@ -19,6 +19,7 @@ from services.tables import errors as domain
 from services.tables import views
 from services.tables.live import FloorChange
 from services.tables.rules import Violation as RuleViolation
+from services.tables.setup import TableEdit
 
 
 def _id(value: object) -> strawberry.ID:
@@ -74,6 +75,7 @@ class FloorEventKind(Enum):
     ASSIGNED = "ASSIGNED"
     UNASSIGNED = "UNASSIGNED"
     BOOKING_CHANGED = "BOOKING_CHANGED"
+    TABLE_CHANGED = "TABLE_CHANGED"
 
 
 @strawberry.type(description="A table of a restaurant; seats minCapacity to maxCapacity guests.")
@@ -280,6 +282,9 @@ class FloorEvent:
     floor: Floor | None = None
     allocation: Allocation | None = None
     booking: Booking | None = None
+    table: DiningTable | None = strawberry.field(
+        default=None, description="Set on TABLE_CHANGED: a table added or edited."
+    )
 
 
 @strawberry.type
@@ -358,6 +363,19 @@ class CreateDiningTableInput:
     max_capacity: int
 
 
+@strawberry.input(description="Only the fields you give change.")
+class UpdateDiningTableInput:
+    table_id: strawberry.ID
+    label: str | None = None
+    zone: str | None = None
+    min_capacity: int | None = None
+    max_capacity: int | None = None
+    active: bool | None = strawberry.field(
+        default=None, description="false takes the table out of service: it is offered no more."
+    )
+    expected_version: int | None = None
+
+
 @strawberry.input
 class CreateBookingInput:
     restaurant_id: strawberry.ID
@@ -412,6 +430,10 @@ CreateRestaurantResult = Annotated[
 ]
 CreateDiningTableResult = Annotated[
     DiningTable | InvalidInput | NotFound | Forbidden, strawberry.union("CreateDiningTableResult")
+]
+UpdateDiningTableResult = Annotated[
+    DiningTable | InvalidInput | StaleVersion | NotFound | Forbidden,
+    strawberry.union("UpdateDiningTableResult"),
 ]
 CreateBookingResult = Annotated[
     Booking | InvalidInput | NotFound | Forbidden, strawberry.union("CreateBookingResult")
@@ -514,6 +536,26 @@ class Mutation:
         answer: CreateDiningTableResult = _ok(result, DiningTable.of)
         return answer
 
+    @strawberry.mutation(
+        description="Admins: edit a table, or take it out of service (active: false). The"
+        " proposals on it are validated again; its holds and assignments stay."
+    )
+    async def update_dining_table(
+        self, info: Info, input: UpdateDiningTableInput
+    ) -> UpdateDiningTableResult:
+        edit = TableEdit(
+            label=input.label,
+            zone=input.zone,
+            min_capacity=input.min_capacity,
+            max_capacity=input.max_capacity,
+            active=input.active,
+        )
+        result = await resolve.update_dining_table(
+            info.context, input.table_id, edit, input.expected_version
+        )
+        answer: UpdateDiningTableResult = _ok(result, DiningTable.of)
+        return answer
+
     @strawberry.mutation(description="Admins and staff: a new PENDING booking (walk-ins too).")
     async def create_booking(self, info: Info, input: CreateBookingInput) -> CreateBookingResult:
         result = await resolve.create_booking(
@@ -585,6 +627,7 @@ def _floor_delta(change: FloorChange, sequence: int) -> FloorEvent:
         resync=False,
         allocation=Allocation.of(change.allocation) if change.allocation else None,
         booking=Booking.of(change.booking) if change.booking else None,
+        table=DiningTable.of(change.table) if change.table else None,
     )
 
 
@@ -596,7 +639,7 @@ def _session_delta(session: views.SessionView, sequence: int) -> SessionEvent:
 class Subscription:
     @strawberry.subscription(
         description="Staff: a SNAPSHOT of the floor in [from, to), then every hold, assignment"
-        " and booking change overlapping it."
+        " and booking change overlapping it, and every table added or edited."
     )
     async def floor_events(
         self,

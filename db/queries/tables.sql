@@ -31,6 +31,33 @@ from unnest($2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[])
   as b(guest, party, starts, ends)
 returning id
 
+-- name: dining_table_for_update
+-- (no key update: flows that insert allocations on the table still go ahead meanwhile)
+select id, restaurant_id, label, zone, min_capacity, max_capacity, active, version
+from dining_tables where id = $1
+for no key update
+
+-- name: update_dining_table
+update dining_tables
+set label = $2, zone = $3, min_capacity = $4, max_capacity = $5, active = $6
+where id = $1
+returning id, restaurant_id, label, zone, min_capacity, max_capacity, active, version
+
+-- name: lock_sessions_proposing
+-- The PROPOSED sessions that propose a table, locked in id order as flows lock the sessions
+-- they re-validate, so no flow writes their violations from the table as it was.
+select id, booking_id, proposed_table_ids, violations
+from manual_assignment_sessions
+where restaurant_id = $1 and status = 'PROPOSED' and $2 = any(proposed_table_ids)
+order by id
+for no key update
+
+-- name: write_violations
+update manual_assignment_sessions s
+set violations = ($2::text[])[array_position($1::uuid[], s.id)]::jsonb,
+    last_validated_at = now()
+where s.id = any($1::uuid[])
+
 -- name: restaurant_exists
 select exists (select 1 from restaurants where id = $1)
 

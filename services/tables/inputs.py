@@ -56,12 +56,17 @@ def timezone(problems: Problems, field: str, value: str) -> str:
 
 def capacities(problems: Problems, low: int, high: int) -> None:
     """A table seats between `low` and `high` guests: 1 <= low <= high <= MAX_CAPACITY."""
-    if not 1 <= low <= MAX_CAPACITY:
-        problems.add("minCapacity", f"must be between 1 and {MAX_CAPACITY}")
-    if not 1 <= high <= MAX_CAPACITY:
-        problems.add("maxCapacity", f"must be between 1 and {MAX_CAPACITY}")
-    elif 1 <= low <= MAX_CAPACITY and high < low:
+    low_ok = capacity(problems, "minCapacity", low)
+    if capacity(problems, "maxCapacity", high) and low_ok and high < low:
         problems.add("maxCapacity", "must not be less than minCapacity")
+
+
+def capacity(problems: Problems, field: str, value: int) -> bool:
+    """Between 1 and MAX_CAPACITY guests (False, with a problem, if not)."""
+    if not 1 <= value <= MAX_CAPACITY:
+        problems.add(field, f"must be between 1 and {MAX_CAPACITY}")
+        return False
+    return True
 
 
 def party_size(problems: Problems, value: int) -> None:

@@ -30,6 +30,7 @@ ALLOCATION_EVENTS: Final = frozenset(
     {"HOLD_PLACED", "HOLD_RELEASED", "HOLD_EXPIRED", "ASSIGNED", "UNASSIGNED"}
 )
 BOOKING_CHANGED: Final = "BOOKING_CHANGED"
+TABLE_CHANGED: Final = "TABLE_CHANGED"
 
 Q = load("tables")
 
@@ -46,11 +47,12 @@ def session_topic(session_id: UUID) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FloorChange:
-    """One floor delta: what happened, and the allocation or booking it happened to."""
+    """One floor delta: what happened, and the allocation, booking or table it happened to."""
 
     kind: str
     allocation: views.AllocationView | None = None
     booking: views.BookingView | None = None
+    table: views.TableView | None = None
 
 
 def _overlaps(starts_at: datetime, ends_at: datetime, lo: datetime, hi: datetime) -> bool:
@@ -71,9 +73,10 @@ async def _read(
         return (await read(conn, [change.id])).get(change.id)
 
 
-async def _floor_row(
-    pool: asyncpg.Pool, hub: Hub, change: Change
-) -> views.AllocationView | views.BookingView | None:
+FloorRow = views.AllocationView | views.BookingView | views.TableView
+
+
+async def _floor_row(pool: asyncpg.Pool, hub: Hub, change: Change) -> FloorRow | None:
     """The row a floor change is about, read once per change for every subscriber.
 
     Read as the change's tenant, which is every subscriber's: live() never passes a change of
@@ -88,6 +91,10 @@ async def _floor_row(
     if change.kind == BOOKING_CHANGED:
         return await hub.shared(
             ("tables.booking", change), lambda: _read(pool, views.bookings, change)
+        )
+    if change.kind == TABLE_CHANGED:
+        return await hub.shared(
+            ("tables.table", change), lambda: _read(pool, views.tables_by_ids, change)
         )
     return None
 
@@ -115,7 +122,11 @@ async def floor_events(
 
     async def delta(change: Change) -> FloorChange | None:
         row = await _floor_row(pool, hub, change)
-        if row is None or not _overlaps(row.starts_at, row.ends_at, starts_at, ends_at):
+        if row is None:
+            return None
+        if isinstance(row, views.TableView):  # a table is on the floor at every time
+            return FloorChange(change.kind, table=row)
+        if not _overlaps(row.starts_at, row.ends_at, starts_at, ends_at):
             return None
         if isinstance(row, views.AllocationView):
             return FloorChange(change.kind, allocation=row)

@@ -1,7 +1,10 @@
-"""Setting up a restaurant: the restaurant, its tables and its bookings (walk-ins included)."""
+"""Setting up a restaurant: the restaurant, its tables and its bookings (walk-ins included),
+and editing a table (taking it out of service, say), which re-validates the proposals on it."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -11,10 +14,19 @@ from db.errors import UniqueViolation, translated
 from db.sql import load
 from services.core.principal import Principal, Role
 from services.core.tenants import ensure_tenant
-from services.errors import InvalidInput, NotFound, Problems
+from services.errors import InvalidInput, NotFound, Problems, StaleVersion
 from services.tables import errors as _errors  # noqa: F401 - registers constraint meanings
-from services.tables import inputs, views
-from services.tables.common import in_transaction, parse_id
+from services.tables import inputs, plan, views
+from services.tables.common import (
+    allocation_infos,
+    booking_info,
+    in_transaction,
+    parse_id,
+    table_infos_of_rows,
+)
+from services.tables.config import TablesConfig
+from services.tables.plan import CandidateState
+from services.tables.rules import AllocationInfo
 
 Q = load("tables")
 
@@ -80,6 +92,145 @@ async def create_dining_table(
         return views.table_of(row)
 
     return await in_transaction(pool, who.tenant_id, work)
+
+
+@dataclass(frozen=True, slots=True)
+class TableEdit:
+    """What updateDiningTable changes: None leaves a column as it is."""
+
+    label: str | None = None
+    zone: str | None = None
+    min_capacity: int | None = None
+    max_capacity: int | None = None
+    active: bool | None = None
+
+
+async def update_dining_table(
+    pool: asyncpg.Pool,
+    who: Principal,
+    table_id: str,
+    edit: TableEdit,
+    expected_version: int | None,
+    config: TablesConfig,
+) -> views.TableView:
+    """Edit a table (admins only), in one transaction.
+
+    The PROPOSED sessions that propose it are validated again against the table as it is now
+    (a table taken out of service shows as TABLE_INACTIVE, one back in service stops showing
+    it), and their owners hear of it. Holds and assignments already on the table stay: a
+    HELD session is validated again when it is confirmed.
+    """
+    who.require(Role.ADMIN)
+    problems = Problems()
+    label = (
+        None if edit.label is None else inputs.text(problems, "label", edit.label, inputs.MAX_LABEL)
+    )
+    zone = None if edit.zone is None else inputs.text(problems, "zone", edit.zone, inputs.MAX_ZONE)
+    for name, value in (("minCapacity", edit.min_capacity), ("maxCapacity", edit.max_capacity)):
+        if value is not None:
+            inputs.capacity(problems, name, value)
+    problems.raise_if_any()
+    tid = parse_id(table_id)
+    if tid is None:
+        raise NotFound("table not found")
+
+    async def work(conn: asyncpg.Connection) -> views.TableView:
+        seen = (await views.tables_by_ids(conn, [tid])).get(tid)
+        if seen is None:
+            raise NotFound("table not found")
+        # The same lock order as every flow: the sessions to re-validate, then the table.
+        proposals = await conn.fetch(Q["lock_sessions_proposing"], seen.restaurant_id, tid)
+        locked = await conn.fetchrow(Q["dining_table_for_update"], tid)
+        if locked is None:
+            raise NotFound("table not found")
+        current = views.table_of(locked)
+        if expected_version is not None and current.version != expected_version:
+            raise StaleVersion(
+                "the table changed since you last saw it; check it and try again",
+                current.version,
+            )
+        wanted = replace(
+            current,
+            label=label or current.label,
+            zone=zone or current.zone,
+            min_capacity=_pick(edit.min_capacity, current.min_capacity),
+            max_capacity=_pick(edit.max_capacity, current.max_capacity),
+            active=current.active if edit.active is None else edit.active,
+        )
+        if wanted.min_capacity > wanted.max_capacity:
+            field = "maxCapacity" if edit.max_capacity is not None else "minCapacity"
+            raise InvalidInput.one(
+                field,
+                f"minCapacity {wanted.min_capacity} is more than maxCapacity {wanted.max_capacity}",
+            )
+        if wanted == current:
+            return current
+        try:
+            async with translated():
+                row = await conn.fetchrow(
+                    Q["update_dining_table"],
+                    tid,
+                    wanted.label,
+                    wanted.zone,
+                    wanted.min_capacity,
+                    wanted.max_capacity,
+                    wanted.active,
+                )
+        except UniqueViolation as exc:
+            raise InvalidInput.one(exc.field or "label", exc.message) from exc
+        assert row is not None
+        if proposals:
+            await _revalidate(conn, proposals, config)
+        return views.table_of(row)
+
+    return await in_transaction(pool, who.tenant_id, work)
+
+
+def _pick(value: int | None, current: int) -> int:
+    return current if value is None else value
+
+
+async def _revalidate(
+    conn: asyncpg.Connection, proposals: list[asyncpg.Record], config: TablesConfig
+) -> None:
+    """Validate the (locked) PROPOSED sessions again, as the tables are in this transaction,
+    and write the violations that changed."""
+    tables = table_infos_of_rows(
+        await conn.fetch(
+            Q["tables_by_ids"], list({t for p in proposals for t in p["proposed_table_ids"]})
+        )
+    )
+    candidates: list[CandidateState] = []
+    allocations: dict[UUID, AllocationInfo] = {}
+    now = None
+    for p in proposals:
+        booking = await conn.fetchrow(Q["booking_for_read"], p["booking_id"])
+        assert booking is not None
+        now = booking["now"]
+        candidates.append(
+            CandidateState(
+                id=p["id"],
+                booking=booking_info(booking),
+                proposed=tuple(p["proposed_table_ids"]),
+                violations=tuple(views.violation_from_json(v) for v in p["violations"]),
+            )
+        )
+        for a in allocation_infos(
+            await conn.fetch(
+                Q["live_allocations_of_restaurant"], booking["restaurant_id"], booking["during"]
+            )
+        ):
+            allocations[a.id] = a
+    assert now is not None
+    changed = plan.changed_violations(
+        candidates, tables, list(allocations.values()), now, config.rules
+    )
+    if changed:
+        await conn.execute(
+            Q["write_violations"],
+            list(changed),
+            [json.dumps(views.violations_to_json(v)) for v in changed.values()],
+        )
 
 
 async def create_booking(

@@ -74,6 +74,7 @@ subscription($r: ID!, $from: DateTime!, $to: DateTime!) {
     floor { tables { label } allocations { kind table { label } } bookings { id status } }
     allocation { id kind bookingId expiresAt version table { label } }
     booking { id status version tables { label } }
+    table { label active version }
   }
 }"""
 SESSION_EVENTS = """
@@ -262,3 +263,55 @@ async def test_graphql__typed_errors_for_bad_input_other_tenants_and_stale_sessi
         await client.close()
     await place.close()
     await asyncio.sleep(0)
+
+
+UPDATE_TABLE = """
+mutation($t: ID!, $active: Boolean, $max: Int, $v: Int) {
+  updateDiningTable(input: {tableId: $t, active: $active, maxCapacity: $max,
+                            expectedVersion: $v}) {
+    __typename
+    ... on DiningTable { label active maxCapacity version }
+    ... on InvalidInput { fields { field message } }
+    ... on StaleVersion { currentVersion }
+    ... on Error { code message }
+  }
+}"""
+
+
+async def test_update_dining_table__over_graphql_and_seen_on_the_floor(
+    server: RunningServer, token
+) -> None:
+    place = await Restaurant(server, token).build(tables=2, bookings=1)
+    staff = place.staff("al")
+    table = place.tables["T1"]
+    refused = await staff.data(UPDATE_TABLE, {"t": table, "active": False})
+    assert refused["updateDiningTable"]["__typename"] == "Forbidden"
+    bad = await place.admin.data(UPDATE_TABLE, {"t": table, "max": 0})
+    assert bad["updateDiningTable"]["fields"] == [
+        {"field": "maxCapacity", "message": "must be between 1 and 50"}
+    ]
+    stale = await place.admin.data(UPDATE_TABLE, {"t": table, "active": False, "v": 9})
+    assert stale["updateDiningTable"]["__typename"] == "StaleVersion"
+    assert stale["updateDiningTable"]["currentVersion"] == 1
+
+    async with websocket(server.ws_url, token("staff", user="al")) as ws:
+        sub = await subscribe(ws, FLOOR_EVENTS, {"r": place.id, **WINDOW})
+        assert (await sub.next())["floorEvents"]["kind"] == "SNAPSHOT"
+        done = await place.admin.data(UPDATE_TABLE, {"t": table, "active": False, "v": 1})
+        assert done["updateDiningTable"] == {
+            "__typename": "DiningTable",
+            "label": "T1",
+            "active": False,
+            "maxCapacity": 4,
+            "version": 2,
+        }
+        changed = (await sub.next(timeout=5))["floorEvents"]
+    assert (changed["kind"], changed["table"]) == (
+        "TABLE_CHANGED",
+        {"label": "T1", "active": False, "version": 2},
+    )
+    proposed = await propose(staff, place.bookings["B1"], table)
+    assert proposed["session"]["status"] == "PROPOSED"
+    assert [v["code"] for v in proposed["session"]["violations"]] == ["TABLE_INACTIVE"]
+    await staff.close()
+    await place.close()

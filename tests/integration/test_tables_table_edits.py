@@ -1,0 +1,181 @@
+"""Editing a table (updateDiningTable): only the given fields change, a table out of service is
+offered no more, the proposals on it are validated again and their owners hear of it, the floor
+sees the table change, and bad input names its field and writes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from services.errors import Forbidden, InvalidInput, NotFound, StaleVersion
+from services.realtime.stream import Delta, Snapshot
+from services.tables import assign, live, reads, setup
+from services.tables.errors import NoTablesAvailable, TableConflict
+from services.tables.setup import TableEdit
+from tests.integration.test_tables_sessions import propose, small_world
+from tests.integration.test_tables_setup import CONFIG, EVENING, World, fields, make_world
+
+
+async def edit(world: World, table: str, expected_version: int | None = None, **changes: Any):
+    return await setup.update_dining_table(
+        world.pool,
+        world.admin,
+        str(world.tables[table]),
+        TableEdit(**changes),
+        expected_version,
+        CONFIG,
+    )
+
+
+async def table_row(world: World, label: str):
+    (row,) = await world.fetch("select * from dining_tables where id = $1", world.tables[label])
+    return row
+
+
+async def test_update__changes_only_the_given_fields_and_moves_the_version(pool) -> None:
+    world = await small_world(pool)
+    before = await table_row(world, "T2")
+    edited = await edit(world, "T2", label="  Window  2 ", max_capacity=5)
+    assert (edited.label, edited.zone, edited.min_capacity, edited.max_capacity) == (
+        "Window 2",
+        "Main",
+        2,
+        5,
+    )
+    assert edited.active and edited.version == before["version"] + 1
+    restaurant = await reads.restaurant(pool, world.staff(), str(world.restaurant_id))
+    assert restaurant is not None
+    assert [(t.label, t.max_capacity) for t in restaurant.tables if t.id == edited.id] == [
+        ("Window 2", 5)
+    ]
+    same = await edit(world, "T2", zone="Main", active=True)  # nothing to change
+    assert same.version == edited.version
+
+
+async def test_update__a_table_out_of_service_is_offered_no_more_until_it_is_back(pool) -> None:
+    world = await small_world(pool)
+    await edit(world, "T4", active=False)
+    session = await propose(world, "Cy", "T4")
+    assert session.status == "PROPOSED"
+    assert [v.code for v in session.violations] == ["TABLE_INACTIVE"]
+    assert await world.live_allocations() == []
+    suggested = await reads.suggest_tables(pool, world.staff(), str(world.bookings["Cy"]), CONFIG)
+    assert all(world.tables["T4"] not in {t.id for t in s.tables} for s in suggested)
+    for label in ("T2", "T3"):  # combined with T1 or each other, they would seat six too
+        await edit(world, label, active=False)
+    with pytest.raises(NoTablesAvailable):
+        await assign.auto_assign(pool, world.staff(), str(world.bookings["Cy"]), CONFIG)
+
+    await edit(world, "T4", active=True)
+    assert (await propose(world, "Cy", "T4")).status == "HELD"
+
+
+async def test_update__proposals_on_the_table_are_validated_again_and_told(pool, hub) -> None:
+    world = await small_world(pool)
+    small = await propose(world, "Cy", "T2", user="a")  # T2 seats 4, Cy is 6
+    assert [v.code for v in small.violations] == ["CAPACITY_TOO_SMALL"]
+    elsewhere = await propose(world, "Ben", "T1", "T2", "T3", user="b")  # not T4
+    assert elsewhere.status == "PROPOSED"
+
+    events = live.session_events(pool, hub, world.staff("a"), str(small.id))
+    assert isinstance(await anext(events), Snapshot)
+    await edit(world, "T2", max_capacity=6)
+    update = await asyncio.wait_for(anext(events), 5)
+    assert isinstance(update, Delta)
+    assert update.data.status == "PROPOSED" and update.data.violations == ()
+    assert update.data.version == small.version + 1
+
+    await edit(world, "T2", active=False)
+    update = await asyncio.wait_for(anext(events), 5)
+    await events.aclose()
+    assert isinstance(update, Delta)
+    assert [v.code for v in update.data.violations] == ["TABLE_INACTIVE"]
+    assert update.data.violations[0].table_ids == (world.tables["T2"],)
+
+    # Ben's proposal includes T2 too; one that does not is left alone.
+    ben = await reads.assignment_session(pool, world.staff("b"), str(elsewhere.id))
+    assert ben is not None and "TABLE_INACTIVE" in {v.code for v in ben.violations}
+    await edit(world, "T4", zone="Terrace")
+    again = await reads.assignment_session(pool, world.staff("b"), str(elsewhere.id))
+    assert again is not None and again.version == ben.version
+
+
+async def test_update__holds_and_assignments_stay_and_confirm_checks_again(pool) -> None:
+    world = await small_world(pool)
+    held = await propose(world, "Ada", "T2")
+    assert held.status == "HELD"
+    await edit(world, "T2", active=False)
+    assert [h["label"] for h in await world.live_allocations()] == ["T2"]
+    with pytest.raises(TableConflict) as caught:
+        await assign.confirm_assignment(pool, world.staff(), str(held.id), None, CONFIG)
+    assert [v.code for v in caught.value.violations] == ["TABLE_INACTIVE"]
+    assert [h["kind"] for h in await world.live_allocations()] == ["HOLD"]
+
+
+async def test_update__the_floor_sees_tables_added_and_edited(pool, hub) -> None:
+    world = await small_world(pool)
+    floor = live.floor_events(
+        pool,
+        hub,
+        world.staff("watcher"),
+        str(world.restaurant_id),
+        EVENING,
+        EVENING + timedelta(hours=4),
+    )
+    assert isinstance(await anext(floor), Snapshot)
+    edited = await edit(world, "T3", active=False)
+    added = await world.add_table("T9", 2, 2, zone="Bar")
+    changes = [await asyncio.wait_for(anext(floor), 5) for _ in range(2)]
+    await floor.aclose()
+    assert all(isinstance(c, Delta) and c.data.kind == "TABLE_CHANGED" for c in changes)
+    tables = [c.data.table for c in changes if isinstance(c, Delta)]
+    assert [(t.id, t.active, t.version) for t in tables if t is not None] == [
+        (edited.id, False, edited.version),
+        (added, True, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "bad"),
+    [
+        ({"label": "  "}, {"label"}),
+        ({"label": "x" * 41, "zone": ""}, {"label", "zone"}),
+        ({"min_capacity": 0, "max_capacity": 51}, {"minCapacity", "maxCapacity"}),
+        ({"min_capacity": 5}, {"minCapacity"}),  # T2 seats at most 4
+        ({"min_capacity": 3, "max_capacity": 2}, {"maxCapacity"}),
+        ({"label": "T3"}, {"label"}),  # taken in this restaurant
+    ],
+)
+async def test_update__bad_input_names_the_field_and_writes_nothing(
+    pool, changes: dict[str, Any], bad: set[str]
+) -> None:
+    world = await small_world(pool)
+    before = await table_row(world, "T2")
+    with pytest.raises(InvalidInput) as caught:
+        await edit(world, "T2", **changes)
+    assert fields(caught.value) == bad
+    assert await table_row(world, "T2") == before
+
+
+async def test_update__stale_version_and_roles_write_nothing(pool) -> None:
+    world = await small_world(pool)
+    before = await table_row(world, "T2")
+    with pytest.raises(StaleVersion) as caught:
+        await edit(world, "T2", before["version"] + 1, active=False)
+    assert caught.value.current_version == before["version"]
+    with pytest.raises(Forbidden):
+        await setup.update_dining_table(
+            pool, world.staff(), str(world.tables["T2"]), TableEdit(active=False), None, CONFIG
+        )
+    stranger = await make_world(pool)  # another tenant's admin
+    for table_id in (str(world.tables["T2"]), str(uuid.uuid4()), "not-an-id"):
+        with pytest.raises(NotFound):
+            await setup.update_dining_table(
+                pool, stranger.admin, table_id, TableEdit(active=False), None, CONFIG
+            )
+    assert await table_row(world, "T2") == before
+    assert (await edit(world, "T2", before["version"], active=False)).active is False
