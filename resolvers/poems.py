@@ -61,4 +61,4 @@ async def game_events(context: Context, game_id: str) -> AsyncIterator[GameEvent
         async for event in events.game_events(context.pool, context.hub, context.who(), game_id):
             yield event
     except AllotError as err:
-        raise PublicError(err.message) from err
+        raise PublicError(err.message, err.code) from err

@@ -16,19 +16,12 @@ from services.tables.config import TablesConfig
 T = TypeVar("T")
 
 
-class TablesQueryError(PublicError):
-    """An expected failure of a query or subscription (no union to put it in): code and message."""
-
-    def __init__(self, err: AllotError) -> None:
-        super().__init__(err.message)
-        self.code = err.code
-
-
 async def _query(call: Awaitable[T]) -> T:
+    """An expected failure of a query (no union to put it in): its message and code."""
     try:
         return await call
     except AllotError as err:
-        raise TablesQueryError(err) from None
+        raise PublicError(err.message, err.code) from None
 
 
 def _config(context: Context) -> TablesConfig:
@@ -159,7 +152,7 @@ async def floor_events(
         async for event in stream:
             yield event
     except AllotError as err:
-        raise TablesQueryError(err) from None
+        raise PublicError(err.message, err.code) from None
 
 
 async def session_events(
@@ -170,4 +163,4 @@ async def session_events(
         async for event in stream:
             yield event
     except AllotError as err:
-        raise TablesQueryError(err) from None
+        raise PublicError(err.message, err.code) from None

@@ -53,6 +53,11 @@ class _MaskErrors(MaskErrors):
         if getattr(result, "errors", None):
             super()._process_result(result)
 
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_ERROR"}
+        return masked
+
 
 def masked_errors() -> MaskErrors:
     """Unexpected exceptions reach the client as a generic message, never a trace or SQL."""

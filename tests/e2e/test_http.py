@@ -24,6 +24,7 @@ async def test_viewer__without_token_is_a_clear_error(server: RunningServer) -> 
     await client.close()
     assert body["data"] is None
     assert "authentication required" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
 
 
 @pytest.mark.parametrize("bad", ["garbage", "a.b.c"])
@@ -91,6 +92,7 @@ async def test_unexpected_error__hides_internals(server: RunningServer, token) -
     await client.close()
     message = body["errors"][0]["message"]
     assert "Internal error" in message
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_ERROR"}
     assert "relation" not in message and "Traceback" not in str(body) and "select" not in message
 
 

@@ -247,10 +247,17 @@ async def test_graphql__typed_errors_for_bad_input_other_tenants_and_stale_sessi
         {"r": place.id, "f": WINDOW["from"], "t": WINDOW["to"]},
     )
     assert body["errors"][0]["message"] == "restaurant not found"
+    assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
+    player = GraphQLHttp(server.base_url, token("player", user="pat"))
+    body = await player.raw(
+        "query($b: ID!) { suggestTables(bookingId: $b) { score } }", {"b": place.bookings["B1"]}
+    )
+    await player.close()
+    assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
 
     async with websocket(server.ws_url, token("staff", tenant_id=uuid.uuid4())) as ws:
         sub = await subscribe(ws, FLOOR_EVENTS, {"r": place.id, **WINDOW})
-        with pytest.raises(AssertionError, match="restaurant not found"):
+        with pytest.raises(AssertionError, match=r"restaurant not found.*'code': 'NOT_FOUND'"):
             await sub.next()
     async with websocket(server.ws_url, token("staff", user="al", tenant_id=uuid.uuid4())) as ws:
         sub = await subscribe(ws, SESSION_EVENTS, {"s": session["id"]})
