@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Literal, cast
 from uuid import UUID
@@ -34,18 +34,29 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 20, role: str = APP_ROLE
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 20,
+    role: str = APP_ROLE,
+    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
 ) -> asyncpg.Pool:
     """A pool whose sessions run as `role`, which owns no table (so RLS always applies).
 
     SYSTEM_ROLE is for cross-tenant housekeeping and sees only what migrations
     grant it through allot_system_access().
     """
+
+    async def setup(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if init is not None:
+            await init(conn)
+
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=setup,
         reset=_keep_session,
         server_settings={
             "role": role,
@@ -111,3 +122,48 @@ def _refresh_plans(pid: int) -> str:
         _plans_made[pid] = now
         return "" if made is None else "discard plans; "
     return ""
+
+
+class TenantReader:
+    """Reads of one statement as a tenant, in one round trip each.
+
+    A transaction costs three round trips (begin with the tenant, the read, commit). A single
+    statement needs none: it runs in its own implicit transaction. The reader's connections
+    (a pool of their own, used for nothing else) keep the tenant of their last read in their
+    session, and set it again only when the next read is another tenant's. So reading the
+    row of a change, as the realtime hub does for every change, is one round trip.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, tenants: dict[int, str]) -> None:
+        self._pool = pool
+        self._tenants = tenants  # server pid -> the tenant its session is set to
+
+    @classmethod
+    async def open(cls, dsn: str, *, max_size: int = 4) -> TenantReader:
+        """A reader on its own pool of at most `max_size` connections."""
+        tenants: dict[int, str] = {}
+
+        async def fresh(conn: asyncpg.Connection) -> None:
+            tenants.pop(conn.get_server_pid(), None)  # a new session has no tenant yet
+
+        return cls(await create_pool(dsn, min_size=1, max_size=max_size, init=fresh), tenants)
+
+    @asynccontextmanager
+    async def read_as(self, tenant_id: UUID) -> AsyncIterator[asyncpg.Connection]:
+        """A connection whose statements see `tenant_id`'s rows only. Run single statements
+        on it (each is its own transaction); never a transaction or a write."""
+        tenant = str(UUID(str(tenant_id)))  # canonical: the only value put into the text
+        async with self._pool.acquire() as conn:
+            pid = conn.get_server_pid()
+            refresh = _refresh_plans(pid)
+            if refresh or self._tenants.get(pid) != tenant:
+                self._tenants.pop(pid, None)  # unknown until the setting has gone through
+                await conn.execute(
+                    f"{refresh}select set_config('allot.tenant_id', '{tenant}', false)"
+                )
+                self._tenants[pid] = tenant
+            yield cast(asyncpg.Connection, conn)
+
+    async def close(self) -> None:
+        """Close the reader's connections."""
+        await self._pool.close()

@@ -16,15 +16,17 @@ import json
 import logging
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 from uuid import UUID
 
+import asyncpg
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 
 from db.listener import CHANNEL, Listener
+from db.pool import TenantReader
 from services.realtime import metrics
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,7 @@ class PostgresListenBackend(BroadcastBackend):
     def __init__(
         self, dsn: str, *, keepalive_seconds: float = 5.0, max_backoff_seconds: float = 10.0
     ) -> None:
-        self._dsn = dsn
+        self.dsn = dsn
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self.listener = Listener(
             dsn,
@@ -131,9 +133,7 @@ class PostgresListenBackend(BroadcastBackend):
 
     async def publish(self, channel: str, message: Any) -> None:
         """Send a notification outside any transaction (areas notify from triggers instead)."""
-        import asyncpg
-
-        conn = await asyncpg.connect(self._dsn)
+        conn = await asyncpg.connect(self.dsn)
         try:
             await conn.execute("select pg_notify($1, $2)", CHANNEL, str(message))
         finally:
@@ -196,6 +196,7 @@ class Hub(Broadcast):
         self._backlog: dict[str, int] = {}  # changes of a topic waiting to be delivered
         self._queue_size = queue_size
         self._memo: OrderedDict[Any, asyncio.Future[Any]] = OrderedDict()
+        self._reader: TenantReader | None = None
 
     @property
     def listening(self) -> bool:
@@ -320,7 +321,22 @@ class Hub(Broadcast):
             raise
         return result
 
+    async def connect(self) -> None:
+        """Open the connections to read changed rows with, then start listening."""
+        self._reader = await TenantReader.open(self.backend.dsn)
+        await super().connect()
+
+    def read_as(self, tenant_id: UUID) -> AbstractAsyncContextManager[asyncpg.Connection]:
+        """A connection to read a change's rows as its tenant, one round trip a statement
+        (db.pool.TenantReader): for `prepare` steps and `shared` loads."""
+        if self._reader is None:
+            raise RuntimeError("the hub is not connected")
+        return self._reader.read_as(tenant_id)
+
     async def close(self) -> None:
         """Stop listening and wake every subscriber with nothing more to come."""
         with contextlib.suppress(Exception):
             await self.disconnect()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await self._reader.close()

@@ -63,20 +63,21 @@ V = TypeVar("V")
 
 
 async def _read(
-    pool: asyncpg.Pool,
+    hub: Hub,
     read: Callable[[asyncpg.Connection, Iterable[UUID]], Awaitable[Mapping[UUID, V]]],
     change: Change,
 ) -> V | None:
-    """The row `change` is about, read with `read` (one of the views' readers) as its tenant."""
+    """The row `change` is about, read with `read` (one of the views' one-statement readers)
+    as its tenant."""
     assert change.id is not None and change.tenant is not None
-    async with tenant_transaction(pool, change.tenant) as conn:
+    async with hub.read_as(change.tenant) as conn:
         return (await read(conn, [change.id])).get(change.id)
 
 
 FloorRow = views.AllocationView | views.BookingView | views.TableView
 
 
-async def _floor_row(pool: asyncpg.Pool, hub: Hub, change: Change) -> FloorRow | None:
+async def _floor_row(hub: Hub, change: Change) -> FloorRow | None:
     """The row a floor change is about, read once per change for every subscriber.
 
     Read as the change's tenant, which is every subscriber's: live() never passes a change of
@@ -86,15 +87,15 @@ async def _floor_row(pool: asyncpg.Pool, hub: Hub, change: Change) -> FloorRow |
         return None
     if change.kind in ALLOCATION_EVENTS:
         return await hub.shared(
-            ("tables.allocation", change), lambda: _read(pool, views.allocations, change)
+            ("tables.allocation", change), lambda: _read(hub, views.allocations, change)
         )
     if change.kind == BOOKING_CHANGED:
         return await hub.shared(
-            ("tables.booking", change), lambda: _read(pool, views.bookings, change)
+            ("tables.booking", change), lambda: _read(hub, views.bookings, change)
         )
     if change.kind == TABLE_CHANGED:
         return await hub.shared(
-            ("tables.table", change), lambda: _read(pool, views.tables_by_ids, change)
+            ("tables.table", change), lambda: _read(hub, views.tables_by_ids, change)
         )
     return None
 
@@ -121,7 +122,7 @@ async def floor_events(
         return found
 
     async def delta(change: Change) -> FloorChange | None:
-        row = await _floor_row(pool, hub, change)
+        row = await _floor_row(hub, change)
         if row is None:
             return None
         if isinstance(row, views.TableView):  # a table is on the floor at every time
@@ -143,16 +144,16 @@ async def floor_events(
         name="floorEvents",
         snapshot=snapshot,
         delta=delta,
-        prepare=partial(_floor_row, pool, hub),
+        prepare=partial(_floor_row, hub),
     ):
         yield event
 
 
-async def _session_row(pool: asyncpg.Pool, hub: Hub, change: Change) -> views.SessionView | None:
+async def _session_row(hub: Hub, change: Change) -> views.SessionView | None:
     """The session a change is about, read once per change (as the change's tenant)."""
     if change.id is None or change.tenant is None:
         return None
-    return await hub.shared(("tables.session", change), lambda: _read(pool, views.sessions, change))
+    return await hub.shared(("tables.session", change), lambda: _read(hub, views.sessions, change))
 
 
 async def session_events(
@@ -184,7 +185,7 @@ async def session_events(
         session_topic(sid),
         name="sessionEvents",
         snapshot=snapshot,
-        delta=partial(_session_row, pool, hub),
-        prepare=partial(_session_row, pool, hub),
+        delta=partial(_session_row, hub),
+        prepare=partial(_session_row, hub),
     ):
         yield event

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from db.pool import tenant_transaction
+from db.pool import TenantReader, tenant_transaction
 
 
 async def test_every_tenant_table__has_forced_rls_and_is_not_owned_by_the_app_role(
@@ -115,3 +115,40 @@ async def test_tenant_transaction__an_error_or_a_cancel_writes_nothing_and_the_p
             assert await conn.fetchval("select count(*) from probe_items") == 0
     async with pool.acquire() as idle:
         assert not idle.is_in_transaction()
+
+
+async def test_tenant_reader__one_connection_switches_tenants_and_survives_a_new_session(
+    pool: asyncpg.Pool, dsn: str
+) -> None:
+    """The hub's reader keeps a tenant in its connection's session: each read still sees only
+    its own tenant's rows, also after the connection was replaced by a new session."""
+    a, b = uuid.uuid4(), uuid.uuid4()
+    for tenant, label in ((a, "a-row"), (b, "b-row")):
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute("insert into probe_items (label) values ($1)", label)
+    reader = await TenantReader.open(dsn, max_size=1)
+    try:
+
+        async def labels(tenant: uuid.UUID) -> list[str]:
+            async with reader.read_as(tenant) as conn:
+                return [r["label"] for r in await conn.fetch("select label from probe_items")]
+
+        assert await labels(a) == ["a-row"]
+        assert await labels(b) == ["b-row"]
+        assert await labels(a) == ["a-row"]
+        async with reader.read_as(a) as conn:
+            pid = conn.get_server_pid()
+        admin = await asyncpg.connect(dsn)
+        await admin.execute("select pg_terminate_backend($1)", pid)
+        await admin.close()
+        for _ in range(50):  # the pool notices the lost session and opens a new one
+            try:
+                found = await labels(a)
+                break
+            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError):
+                await asyncio.sleep(0.05)
+        assert found == ["a-row"]
+        async with reader.read_as(a) as conn:
+            assert conn.get_server_pid() != pid
+    finally:
+        await reader.close()
