@@ -254,6 +254,13 @@ group by booking_id
 order by min(hold_expires_at)
 limit $1
 
+-- name: bookings_over_with_proposals
+-- Bookings that are over but still have PROPOSED sessions (abandoned proposals).
+select distinct s.booking_id
+from manual_assignment_sessions s join bookings b on b.id = s.booking_id
+where s.status = 'PROPOSED' and upper(b.during) <= now()
+limit $1
+
 -- name: seconds_to_next_expiry
 select extract(epoch from (min(hold_expires_at) - clock_timestamp()))::float8
 from manual_assignment_sessions where status = 'HELD'

@@ -6,6 +6,7 @@ booking is handled in its own transaction that skips bookings another transactio
 so several processes never handle one twice and never wait on each other; a skipped booking is
 retried a moment later. Expiring marks the sessions EXPIRED, releases their holds (the floor
 sees HOLD_EXPIRED) and re-validates PROPOSED sessions on those tables, all in one transaction.
+Every few minutes it also expires the PROPOSED sessions of bookings that are over.
 It runs across tenants as allot_system. Holds that ran out while no server was running are
 handled by the first pass, before `start` returns.
 """
@@ -39,7 +40,9 @@ RETRY_SECONDS = 0.05  # a due booking was locked by another transaction: look ag
 # After a wake-up (a hold placed here or anywhere), wait this long before recomputing the next
 # deadline, so a busy evening's stream of new holds costs one query per interval, not one each.
 WAKE_COALESCE_SECONDS = 0.05
-PURGE_EVERY_SECONDS = 3600.0
+# Housekeeping this often (and at start): released allocations past KEEP_RELEASED_SECONDS are
+# deleted, and the proposals of bookings that are over expire.
+PURGE_EVERY_SECONDS = 600.0
 KEEP_RELEASED_SECONDS = 86400.0
 
 
@@ -50,7 +53,8 @@ async def _transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def expire_booking(pool: asyncpg.Pool, booking_id: UUID, config: TablesConfig) -> bool:
-    """Expire the booking's due holds; False if another transaction holds the booking."""
+    """Expire the booking's due holds (and, once it is over, its proposals); False if another
+    transaction holds the booking."""
     async with _transaction(pool) as conn:
         snap = await scope.lock_and_read(conn, booking_id=booking_id, skip_locked=True)
         if snap is None:
@@ -62,12 +66,16 @@ async def expire_booking(pool: asyncpg.Pool, booking_id: UUID, config: TablesCon
         return True
 
 
-async def expire_due(pool: asyncpg.Pool, config: TablesConfig) -> tuple[int, bool]:
-    """Expire every due hold now; return (bookings handled, whether some were skipped)."""
+async def expire_due(
+    pool: asyncpg.Pool, config: TablesConfig, query: str = "due_hold_bookings"
+) -> tuple[int, bool]:
+    """Expire every due hold now (or, with query="bookings_over_with_proposals", the
+    proposals of bookings that are over); return (bookings handled, whether some were
+    skipped)."""
     handled = 0
     for _ in range(1000):  # bounded: each round either handles bookings or stops
         async with pool.acquire() as conn:
-            due = [r["booking_id"] for r in await conn.fetch(Q["due_hold_bookings"], BATCH)]
+            due = [r["booking_id"] for r in await conn.fetch(Q[query], BATCH)]
         if not due:
             return handled, False
         done = 0
@@ -89,7 +97,7 @@ class HoldExpirer:
         self._config = config
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._last_purge = 0.0
+        self._last_purge = float("-inf")  # housekeeping in the first pass too
 
     @classmethod
     async def start(cls, dsn: str, hub: Hub | None, config: TablesConfig) -> HoldExpirer:
@@ -116,6 +124,7 @@ class HoldExpirer:
             self._last_purge = time.monotonic()
             async with self._pool.acquire() as conn:
                 await conn.execute(Q["purge_released"], KEEP_RELEASED_SECONDS)
+            await expire_due(self._pool, self._config, "bookings_over_with_proposals")
         seconds = await self._seconds_to_next()
         if seconds is None or seconds > 0:
             return seconds

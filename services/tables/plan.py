@@ -468,11 +468,17 @@ def set_status(scope: Scope, status: str, rules: RulesConfig) -> Plan:
 
 
 def expire(scope: Scope, rules: RulesConfig) -> Plan:
-    """Expire the booking's HELD sessions whose hold has run out, and release their holds."""
+    """Expire the booking's HELD sessions whose hold has run out, and release their holds.
+
+    Once the booking is over, its PROPOSED sessions expire too: nobody will act on them, and
+    left open they would be looked at by every later flow on the restaurant's tables.
+    """
+    over = scope.booking.ends_at <= scope.now
     due = [
         s.id
         for s in scope.sessions.values()
-        if s.status == HELD and s.hold_expires_at is not None and s.hold_expires_at <= scope.now
+        if (s.status == HELD and s.hold_expires_at is not None and s.hold_expires_at <= scope.now)
+        or (over and s.status == PROPOSED)
     ]
     plan = Plan(release=_release_holds(scope, due, EXPIRED), close=dict.fromkeys(due, EXPIRED))
     return revalidated(scope, plan, rules)

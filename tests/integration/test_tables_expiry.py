@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -156,6 +156,33 @@ async def test_expirer__cleans_holds_that_ran_out_while_no_server_was_running(po
         reasons = await world.fetch("select release_reason from allocations")
         assert [r["release_reason"] for r in reasons] == ["EXPIRED", "EXPIRED"]
     finally:
+        await started.stop()
+
+
+async def test_expirer__closes_the_proposals_of_bookings_that_are_over(pool, dsn, hub) -> None:
+    world = await make_world(pool)
+    await world.add_table("T1", 1, 4)
+    now = datetime.now(UTC)
+    await world.add_booking("Lunch", party=6, start=now - timedelta(hours=3))  # over an hour ago
+    await world.add_booking("Dinner", party=6, start=now + timedelta(hours=3))
+    abandoned = {
+        name: await assign.propose_tables(
+            pool, world.staff(), str(world.bookings[name]), world.table_ids("T1"), SHORT
+        )
+        for name in ("Lunch", "Dinner")
+    }
+    assert {s.status for s in abandoned.values()} == {"PROPOSED"}  # T1 seats 4, not 6
+    events = live.session_events(pool, hub, world.staff(), str(abandoned["Lunch"].id))
+    assert isinstance(await anext(events), Snapshot)
+
+    started = await HoldExpirer.start(dsn, hub, SHORT)  # its first pass does the housekeeping
+    try:
+        assert await status(world, abandoned["Lunch"].id) == "EXPIRED"
+        assert await status(world, abandoned["Dinner"].id) == "PROPOSED"
+        update = await asyncio.wait_for(anext(events), 5)
+        assert isinstance(update, Delta) and update.data.status == "EXPIRED"
+    finally:
+        await events.aclose()
         await started.stop()
 
 

@@ -327,6 +327,15 @@ def test_expire__only_holds_that_ran_out() -> None:
     assert p.close == {due.id: EXPIRED} and p.release == {due_hold.id: EXPIRED}
 
 
+def test_expire__proposals_expire_once_the_booking_is_over_and_not_before() -> None:
+    t1 = table("T1")
+    waiting = session(proposed=[t1])
+    assert plan.expire(scope([t1], sessions=[waiting]), RULES).close == {}
+    over = booking(start=NOW - timedelta(hours=2))  # ends exactly now
+    p = plan.expire(scope([t1], sessions=[waiting], b=over), RULES)
+    assert p.close == {waiting.id: EXPIRED} and p.release == {}
+
+
 # ---------------------------------------------------------------- re-validation
 
 
