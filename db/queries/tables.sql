@@ -32,10 +32,11 @@ from unnest($2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[])
 returning id
 
 -- name: dining_table_for_update
--- (no key update: flows that insert allocations on the table still go ahead meanwhile)
+-- (for update: it waits for the flows that took the table in key-share mode, and later flows
+-- wait for the edit; see tables_open_scope)
 select id, restaurant_id, label, zone, min_capacity, max_capacity, active, version
 from dining_tables where id = $1
-for no key update
+for update
 
 -- name: update_dining_table
 update dining_tables

@@ -118,7 +118,9 @@ async def update_dining_table(
     The PROPOSED sessions that propose it are validated again against the table as it is now
     (a table taken out of service shows as TABLE_INACTIVE, one back in service stops showing
     it), and their owners hear of it. Holds and assignments already on the table stay: a
-    HELD session is validated again when it is confirmed.
+    HELD session is validated again when it is confirmed. The edit waits for the flows
+    deciding on the table, and flows after it wait for the edit (see tables_open_scope), so no
+    decision is made on the table as it was.
     """
     who.require(Role.ADMIN)
     problems = Problems()
@@ -135,15 +137,12 @@ async def update_dining_table(
         raise NotFound("table not found")
 
     async def work(conn: asyncpg.Connection) -> views.TableView:
-        seen = (await views.tables_by_ids(conn, [tid])).get(tid)
-        if seen is None:
-            raise NotFound("table not found")
-        # The same lock order as every flow: the sessions to re-validate, then the table.
-        proposals = await conn.fetch(Q["lock_sessions_proposing"], seen.restaurant_id, tid)
+        # The same lock order as every flow: the table, then the sessions to re-validate.
         locked = await conn.fetchrow(Q["dining_table_for_update"], tid)
         if locked is None:
             raise NotFound("table not found")
         current = views.table_of(locked)
+        proposals = await conn.fetch(Q["lock_sessions_proposing"], current.restaurant_id, tid)
         if expected_version is not None and current.version != expected_version:
             raise StaleVersion(
                 "the table changed since you last saw it; check it and try again",

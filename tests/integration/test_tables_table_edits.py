@@ -179,3 +179,49 @@ async def test_update__stale_version_and_roles_write_nothing(pool) -> None:
             )
     assert await table_row(world, "T2") == before
     assert (await edit(world, "T2", before["version"], active=False)).active is False
+
+
+async def toggle_hold(world: World) -> None:
+    """The holder releases T1 and takes it again, four times."""
+    for k in range(8):
+        await propose(world, "Holder", *(("T1",) if k % 2 else ()), user="h")
+
+
+async def take_out_of_service(world: World, table: str, after: float) -> None:
+    await asyncio.sleep(after)
+    await edit(world, table, active=False)
+
+
+async def test_update__racing_flows_never_leave_a_proposal_validated_on_the_old_table(
+    pool,
+) -> None:
+    """While the admin takes T1 out of service, the holder of T1 keeps placing and releasing
+    its hold (each such flow re-validates the waiting proposals on T1) and other staff propose
+    T1 for the first time. Whatever the interleaving, every proposal on T1 ends validated on
+    the table as it is now: TABLE_INACTIVE, and TABLE_CONFLICT exactly when another booking
+    has T1 at the end."""
+    for attempt in range(5):
+        world = await make_world(pool)
+        await world.add_table("T1", 1, 4)
+        for name in ["Holder"] + [f"W{i}" for i in range(4)] + [f"N{i}" for i in range(4)]:
+            await world.add_booking(name)
+        assert (await propose(world, "Holder", "T1", user="h")).status == "HELD"
+        for i in range(4):
+            assert (await propose(world, f"W{i}", "T1", user=f"w{i}")).status == "PROPOSED"
+
+        await asyncio.gather(
+            toggle_hold(world),
+            take_out_of_service(world, "T1", after=0.002 * attempt),
+            toggle_hold(world),
+            *(propose(world, f"N{i}", "T1", user=f"n{i}") for i in range(4)),
+        )
+        taken_by = {a["booking_id"] for a in await world.live_allocations()}
+        proposals = await world.fetch(
+            "select s.booking_id, s.violations from manual_assignment_sessions s"
+            " where s.status = 'PROPOSED' and $1 = any(s.proposed_table_ids)",
+            world.tables["T1"],
+        )
+        assert len(proposals) >= 4
+        for p in proposals:
+            conflict = {"TABLE_CONFLICT"} if taken_by - {p["booking_id"]} else set()
+            assert {v["code"] for v in p["violations"]} == {"TABLE_INACTIVE"} | conflict, attempt
