@@ -300,7 +300,7 @@ def _table_violations(
         out.append(
             Violation(
                 TABLE_INACTIVE,
-                f"{_tables_word(inactive)} {_plural(len(inactive), 'is', 'are')} inactive",
+                f"{_tables_word(inactive)} {_plural(len(inactive), 'is', 'are')} out of service",
                 tuple(t.id for t in inactive),
             )
         )

@@ -149,7 +149,7 @@ def test_validate__inactive_tables_are_named_in_one_violation() -> None:
     violations = validate(booking(5), [t1, t2, t3], [t1, t2, t3])
     assert codes(violations) == [TABLE_INACTIVE]
     assert violations[0].table_ids == (t1.id, t3.id)
-    assert violations[0].message == "Tables T1, T3 are inactive"
+    assert violations[0].message == "Tables T1, T3 are out of service"
 
 
 def test_validate__active_table_has_no_inactive_violation() -> None:
