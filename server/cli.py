@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from datetime import timedelta
 from typing import Any
@@ -111,6 +112,18 @@ def prepare(settings: Settings, *, seed: bool) -> tuple[str, str]:
     return "\n".join([*banner, ""]), dsn
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM (a process manager's stop) ends `allot run` as Ctrl-C does: by unwinding, so
+    exit handlers run and an embedded PostgreSQL started here stops too. (uvicorn shuts down
+    gracefully, then raises the signal again; its default action would kill the process
+    before any exit handler.)"""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -126,6 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(banner, flush=True)
+    _exit_on_sigterm()
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,

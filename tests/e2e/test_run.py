@@ -60,3 +60,57 @@ def test_run__serves_with_several_workers_on_one_port_and_stops_on_ctrl_c(dsn: s
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_run__stops_its_embedded_postgres_on_sigterm(tmp_path) -> None:
+    """A process manager stops `allot run` with SIGTERM: the embedded server it started must
+    not outlive it."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {
+        "ALLOT_JWT_SECRET": TEST_SECRET,
+        "ALLOT_PORT": str(port),
+        "ALLOT_DATA_DIR": str(tmp_path / "allot"),
+        "ALLOT_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "run", "--no-seed"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def embedded() -> list[psutil.Process]:
+        found = []
+        for p in psutil.process_iter(["name", "cmdline"]):
+            try:
+                command = " ".join(p.info["cmdline"] or ())
+                if p.info["name"] == "postgres" and str(tmp_path) in command:
+                    found.append(p)
+            except psutil.Error:
+                continue
+        return found
+
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, "allot run exited"
+            time.sleep(0.2)
+        assert embedded(), "the embedded server runs"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        deadline = time.monotonic() + 30
+        while embedded() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not embedded()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in embedded():
+            p.kill()
