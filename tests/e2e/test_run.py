@@ -14,37 +14,41 @@ import psutil
 from tests.support.server import ROOT, TEST_SECRET, free_port
 
 
-def test_run__serves_with_several_workers_on_one_port_and_stops_on_ctrl_c(dsn: str) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": dsn,
-        "ALLOT_JWT_SECRET": TEST_SECRET,
-        "ALLOT_PORT": str(port),
-        "ALLOT_WORKERS": "2",
-        "ALLOT_LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
+def start_run(port: int, **settings: str) -> subprocess.Popen[bytes]:
+    """`allot run --no-seed` on `port`, with these ALLOT_ settings (or DATABASE_URL)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"ALLOT_JWT_SECRET": TEST_SECRET, "ALLOT_PORT": str(port), "ALLOT_LOG_LEVEL": "WARNING"}
+    env |= settings
+    return subprocess.Popen(
         [sys.executable, "-m", "server.cli", "run", "--no-seed"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_run__serves_with_several_workers_on_one_port_and_stops_on_ctrl_c(dsn: str) -> None:
+    port = free_port()
+    proc = start_run(port, DATABASE_URL=dsn, ALLOT_WORKERS="2")
     try:
         deadline = time.monotonic() + 60
         workers: list[psutil.Process] = []
         while time.monotonic() < deadline:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                ready = False
+            up = ready(port)
             workers = [  # (not multiprocessing's resource tracker)
                 p
                 for p in psutil.Process(proc.pid).children()
                 if "spawn_main" in " ".join(p.cmdline())
             ]
-            if ready and len(workers) == 2:
+            if up and len(workers) == 2:
                 break
             assert proc.poll() is None, "allot run exited"
             time.sleep(0.2)
@@ -66,20 +70,7 @@ def test_run__stops_its_embedded_postgres_on_sigterm(tmp_path) -> None:
     """A process manager stops `allot run` with SIGTERM: the embedded server it started must
     not outlive it."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {
-        "ALLOT_JWT_SECRET": TEST_SECRET,
-        "ALLOT_PORT": str(port),
-        "ALLOT_DATA_DIR": str(tmp_path / "allot"),
-        "ALLOT_LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "run", "--no-seed"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_run(port, ALLOT_DATA_DIR=str(tmp_path / "allot"))
 
     def embedded() -> list[psutil.Process]:
         found = []
@@ -94,12 +85,7 @@ def test_run__stops_its_embedded_postgres_on_sigterm(tmp_path) -> None:
 
     try:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
+        while not ready(port) and time.monotonic() < deadline:
             assert proc.poll() is None, "allot run exited"
             time.sleep(0.2)
         assert embedded(), "the embedded server runs"
