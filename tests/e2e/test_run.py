@@ -1,4 +1,4 @@
-"""`allot run` as a user starts it: one worker, or several on one port."""
+"""`allot run` as a user starts and stops it: one worker, or several on one port."""
 
 from __future__ import annotations
 
