@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -29,6 +30,7 @@ from services.tables.plan import CandidateState
 from services.tables.rules import AllocationInfo
 
 Q = load("tables")
+V = TypeVar("V")
 
 
 async def create_restaurant(
@@ -150,11 +152,11 @@ async def update_dining_table(
             )
         wanted = replace(
             current,
-            label=label or current.label,
-            zone=zone or current.zone,
+            label=_pick(label, current.label),
+            zone=_pick(zone, current.zone),
             min_capacity=_pick(edit.min_capacity, current.min_capacity),
             max_capacity=_pick(edit.max_capacity, current.max_capacity),
-            active=current.active if edit.active is None else edit.active,
+            active=_pick(edit.active, current.active),
         )
         if wanted.min_capacity > wanted.max_capacity:
             field = "maxCapacity" if edit.max_capacity is not None else "minCapacity"
@@ -185,7 +187,8 @@ async def update_dining_table(
     return await in_transaction(pool, who.tenant_id, work)
 
 
-def _pick(value: int | None, current: int) -> int:
+def _pick(value: V | None, current: V) -> V:
+    """The edit's value, or the current one where the edit leaves it alone."""
     return current if value is None else value
 
 
