@@ -46,7 +46,7 @@ from server.auth import issue_token  # noqa: E402
 from services.core.principal import Principal, Role  # noqa: E402
 from services.tables import setup  # noqa: E402
 from tests.support import dbs  # noqa: E402
-from tests.support.server import TEST_SECRET, serve_subprocess  # noqa: E402
+from tests.support.server import TEST_SECRET, RunningServer, serve_subprocess  # noqa: E402
 
 Q = load("tables")
 EVENING = datetime(2031, 6, 1, 17, 0, tzinfo=UTC)
@@ -60,6 +60,8 @@ CANCEL = """mutation($s: ID!) { cancelAssignmentSession(input: {sessionId: $s}) 
 SUGGEST = "query($b: ID!) { suggestTables(bookingId: $b) { score tables { label } } }"
 AUTO = """mutation($b: ID!) { autoAssign(input: {bookingId: $b}) {
   __typename ... on AutoAssignPayload { tables { label } } } }"""
+STOCK_BUMP = "mutation { bump }"
+STOCK_BUMPS = "subscription { bumps { value } }"
 FLOOR = """subscription($r: ID!, $f: DateTime!, $t: DateTime!) {
   floorEvents(restaurantId: $r, from: $f, to: $t) {
     kind sequence allocation { id kind table { label } } booking { id status } } }"""
@@ -164,10 +166,14 @@ class RawFloor:
 
 
 class Subscribers:
-    """N websockets each subscribed to one restaurant's floorEvents, recording arrival times."""
+    """N websockets each subscribed to one subscription, recording arrival times. Ready when
+    each has its first message (a snapshot)."""
 
-    def __init__(self, ws_url: str, token: str, variables: dict[str, Any], count: int) -> None:
-        self.ws_url, self.token, self.variables, self.count = ws_url, token, variables, count
+    def __init__(
+        self, ws_url: str, token: str, query: str, variables: dict[str, Any], count: int
+    ) -> None:
+        self.ws_url, self.token, self.count = ws_url, token, count
+        self.query, self.variables = query, variables
         self.arrivals: list[list[float]] = [[] for _ in range(count)]
         self.raw: list[list[str]] = [[] for _ in range(count)]
         self.target = 0
@@ -187,7 +193,7 @@ class Subscribers:
             init = {"type": "connection_init", "payload": {"authorization": f"Bearer {self.token}"}}
             await ws.send(json.dumps(init))
             await ws.recv()
-            payload = {"query": FLOOR, "variables": self.variables}
+            payload = {"query": self.query, "variables": self.variables}
             await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
             await ws.recv()  # the snapshot
             self.ready.release()
@@ -201,9 +207,12 @@ class Subscribers:
                         self.all_reached.set()
 
     async def start(self) -> None:
-        self.tasks = [asyncio.create_task(self._client(i)) for i in range(self.count)]
-        for _ in range(self.count):
-            await asyncio.wait_for(self.ready.acquire(), 120)
+        # The first alone: stock broadcaster's first subscribe to a channel must finish
+        # before the next begins (they would LISTEN on its one connection at once).
+        for first, last in ((0, 1), (1, self.count)):
+            self.tasks += [asyncio.create_task(self._client(i)) for i in range(first, last)]
+            for _ in range(first, last):
+                await asyncio.wait_for(self.ready.acquire(), 120)
 
     async def expect(self, more: int) -> None:
         """Wait until every subscriber has `more` further messages."""
@@ -220,7 +229,30 @@ class Subscribers:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, dsn: str) -> None:
+class Latencies:
+    """Per round: the time until every subscriber had the event, and until each one had it."""
+
+    def __init__(self) -> None:
+        self.all: list[float] = []
+        self.each: list[float] = []
+
+    def add(self, t0: float, subs: Subscribers, before: Sequence[int]) -> None:
+        firsts = [a[n] - t0 for a, n in zip(subs.arrivals, before, strict=True)]
+        self.all.append(max(firsts))
+        self.each.extend(firsts)
+
+    def line(self, floor: Sequence[float]) -> str:
+        p50, f50 = statistics.median(self.all), statistics.median(floor)
+        return (
+            f"all delivered p50 {ms(p50):>10}  p99 {ms(pct(self.all, 99)):>10}"
+            f"  ({p50 / f50:5.1f}x the raw floor);  each delivery p50"
+            f" {ms(statistics.median(self.each))}"
+        )
+
+
+async def realtime(
+    pool: asyncpg.Pool, allot: RunningServer, stock: RunningServer, dsn: str
+) -> None:
     for count, rounds in ((1, 100), (100, 40), (1000, 20)):
         tenant = uuid.uuid4()
         start = EVENING + timedelta(hours=2)
@@ -230,22 +262,30 @@ async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, dsn: str) -> 
             [("T1", "Main", 1, 4), ("T2", "Main", 1, 4)],
             [("Ada", 2, start, start + timedelta(hours=2))],
         )
-        staff = staff_client(base_url, tenant, "staff-1")
+        staff = staff_client(allot.base_url, tenant, "staff-1")
+        bumper = GraphQLClient(stock.base_url, "none")
         window = {
             "r": str(rid),
             "f": EVENING.isoformat(),
             "t": (EVENING + 12 * (start - EVENING)).isoformat(),
         }
-        subs = Subscribers(ws_url, staff.token, window, count)
+        subs = Subscribers(allot.ws_url, staff.token, FLOOR, window, count)
+        stock_subs = Subscribers(stock.ws_url, "none", STOCK_BUMPS, {}, count)
         await subs.start()
-        delivered_all: list[float] = []
-        delivered_each: list[float] = []
+        await stock_subs.start()
+        ours, theirs = Latencies(), Latencies()
         floor: list[float] = []
         kinds: Counter[str] = Counter()
         try:
             async with RawFloor(dsn) as raw:
                 for r in range(rounds + 2):
                     floor += [await raw.sample() for _ in range(3)]
+                    before = [len(a) for a in stock_subs.arrivals]
+                    t0 = time.perf_counter()
+                    await bumper.call(STOCK_BUMP, {})
+                    await stock_subs.expect(1)
+                    if r >= 2:  # warm-up
+                        theirs.add(t0, stock_subs, before)
                     table = str(tables[r % 2])
                     data = await staff.call(PROPOSE, {"b": str(bookings[0]), "t": [table]})
                     session = data["proposeTables"]["session"]
@@ -257,21 +297,21 @@ async def realtime(pool: asyncpg.Pool, base_url: str, ws_url: str, dsn: str) -> 
                     assert data["confirmAssignment"]["__typename"] == "SessionPayload"
                     # (UNASSIGNED,) ASSIGNED, BOOKING_CHANGED
                     await subs.expect(2 if r == 0 else 3)
-                    firsts = [a[n] - t0 for a, n in zip(subs.arrivals, before, strict=True)]
-                    if r >= 2:  # warm-up
-                        delivered_all.append(max(firsts))
-                        delivered_each.extend(firsts)
+                    if r >= 2:
+                        ours.add(t0, subs, before)
             for message in subs.raw[0]:
                 kinds[json.loads(message)["payload"]["data"]["floorEvents"]["kind"]] += 1
         finally:
             await subs.stop()
+            await stock_subs.stop()
             await staff.close()
-        p50, p99 = statistics.median(delivered_all), pct(delivered_all, 99)
-        f50 = statistics.median(floor)
+            await bumper.close()
+        print(f"  {count:>5} subscribers, Allot: {ours.line(floor)}")
+        print(f"         the stock stack: {theirs.line(floor)}")
         print(
-            f"  {count:>5} subscribers: all delivered p50 {ms(p50):>10}  p99 {ms(p99):>10}"
-            f"  ({p50 / f50:.1f}x the raw floor of {ms(f50)}, p99 {ms(pct(floor, 99))});"
-            f"  each delivery p50 {ms(statistics.median(delivered_each))}"
+            f"               raw floor: p50 {ms(statistics.median(floor))}"
+            f"  p99 {ms(pct(floor, 99))};  Allot / stock stack:"
+            f" {statistics.median(ours.all) / statistics.median(theirs.all):.2f}"
         )
         assert set(kinds) == {"HOLD_PLACED", "ASSIGNED", "UNASSIGNED", "BOOKING_CHANGED"}, kinds
 
@@ -507,13 +547,18 @@ async def main() -> None:
         pool = await create_pool(dsn, min_size=1, max_size=10)
         try:
             print("tables bench (clients in this process, the server in others)")
-            with serve_subprocess(dsn) as server:
+            with (
+                serve_subprocess(dsn) as server,
+                serve_subprocess(dsn, app="bench._stock_app:app_factory") as stock,
+            ):
                 print(
                     "1. realtime: confirmAssignment sent -> the floorEvents message received, one"
-                    " server process; the raw floor (UPDATE + NOTIFY -> LISTEN) sampled in the"
-                    " same rounds"
+                    " server process. Sampled in the same rounds: the raw floor (UPDATE + NOTIFY"
+                    " -> LISTEN) and the stock stack (bench/_stock_app.py: strawberry, Starlette,"
+                    " uvicorn, asyncpg and broadcaster with no Allot code; a mutation's UPDATE +"
+                    " NOTIFY -> its subscription's message)"
                 )
-                await realtime(pool, server.base_url, server.ws_url, dsn)
+                await realtime(pool, server, stock, dsn)
                 # Before the contention runs, so their churn does not weigh on these reads.
                 print("2. rules at scale")
                 await at_scale(pool, server.base_url)

@@ -106,9 +106,11 @@ def _graphql_view(app: Starlette) -> AllotGraphQL:
 
 
 @contextlib.contextmanager
-def serve_subprocess(dsn: str, workers: int = 1) -> Iterator[RunningServer]:
+def serve_subprocess(
+    dsn: str, workers: int = 1, app: str = "tests.support.probe_app:app_factory"
+) -> Iterator[RunningServer]:
     """Start the app with the probe area as a separate uvicorn process (or `workers` of them
-    on one port, as ALLOT_WORKERS runs it)."""
+    on one port, as ALLOT_WORKERS runs it). `app`: another app factory with a /readyz."""
     port = free_port()
     env = {
         **os.environ,
@@ -122,7 +124,7 @@ def serve_subprocess(dsn: str, workers: int = 1) -> Iterator[RunningServer]:
             sys.executable,
             "-m",
             "uvicorn",
-            "tests.support.probe_app:app_factory",
+            app,
             "--factory",
             "--host",
             "127.0.0.1",
