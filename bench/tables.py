@@ -2,8 +2,10 @@
 
 1. Realtime: a confirmAssignment mutation sent -> the floorEvents message received by every one
    of 1, 100 and 1000 subscribers of one restaurant (each on its own websocket, in this process;
-   the server is another process), next to the raw floor: an asyncpg transaction with an UPDATE
-   and a NOTIFY reaching a LISTEN connection, sampled in the same rounds.
+   the server is another process). Next to it, sampled in the same rounds: the raw floor (an
+   asyncpg transaction with an UPDATE and a NOTIFY reaching a LISTEN connection) and the stock
+   stack (bench/_stock_app.py: the same libraries with no Allot code, a mutation's UPDATE and
+   NOTIFY reaching as many subscribers).
 2. Rules at scale: suggestTables and autoAssign on a 200-table restaurant with 2,000 bookings in
    the evening.
 3. Contention: 50 staff clients propose then confirm over HTTP on a 40-table restaurant for 30 s:
