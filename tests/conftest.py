@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from db.pool import create_pool
 from server.auth import issue_token
@@ -14,6 +15,10 @@ from services.core.principal import Role
 from services.realtime.hub import Hub, PostgresListenBackend
 from tests.support import dbs
 from tests.support.server import TEST_SECRET, RunningServer, serve_in_process, test_settings
+
+# Property tests check what holds, not how fast: a shared, noisy machine must not fail them.
+settings.register_profile("allot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("allot")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from services.poems.matrix import ROUND_WORD_COUNTS, generate_matrix, matrix_violations
 
-PROPERTY = settings(max_examples=200, deadline=None)
+PROPERTY = settings(max_examples=200)
 SEATS = st.integers(2, 300)
 SEEDS = st.integers()
 

@@ -45,7 +45,7 @@ def test_count_words__examples(text: str, expected: int) -> None:
     assert count_words(text) == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(words=st.lists(st.text(alphabet="abcxyz'-", min_size=1).filter(lambda w: w.strip("'-"))))
 def test_count_words__counts_space_joined_words(words: list[str]) -> None:
     assert count_words("  ".join(words)) == len(words)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.errors import StaleVersion
@@ -460,7 +460,7 @@ def _double_booked(allocations: Sequence[AllocationInfo]) -> bool:
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300)
 @given(floors())
 def test_property__a_proposal_never_double_books_a_table(floor: tuple[Scope, list[UUID]]) -> None:
     s, requested = floor
@@ -474,7 +474,7 @@ def test_property__a_proposal_never_double_books_a_table(floor: tuple[Scope, lis
         assert not p.insert and (p.session.violations or not requested)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(floors(), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5)), max_size=4))
 def test_property__revalidation_writes_exactly_the_sessions_whose_violations_change(
     floor: tuple[Scope, list[UUID]], waiting: list[tuple[int, int]]

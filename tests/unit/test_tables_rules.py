@@ -14,7 +14,7 @@ from itertools import combinations
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.tables.rules import (
@@ -602,7 +602,7 @@ def scenarios(
 
 
 Scenario = tuple[BookingInfo, dict[UUID, TableInfo], list[AllocationInfo], RulesConfig, UUID | None]
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=150)
 NOW_P = BASE + QUARTER * 4
 
 
