@@ -1,17 +1,21 @@
 """Translate asyncpg errors into rule errors by constraint name, in one place.
 
-Services catch these (never asyncpg's) and turn them into domain errors.
+Services catch these (never asyncpg's) and turn them into domain errors. What each
+constraint means to a user is declared by its area (`services/<area>/errors.py`,
+`CONSTRAINTS`) and passed to `translated` explicitly; a test checks every declared name
+against `pg_constraint`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
 
 
-class RuleViolation(Exception):
+class ConstraintViolation(Exception):
     """A database constraint rejected a write; `constraint` names which one."""
 
     def __init__(self, constraint: str, message: str, field: str | None = None) -> None:
@@ -21,32 +25,37 @@ class RuleViolation(Exception):
         self.field = field
 
 
-class UniqueViolation(RuleViolation):
+class UniqueViolation(ConstraintViolation):
     """A UNIQUE constraint or unique index fired."""
 
 
-class ExclusionViolation(RuleViolation):
+class ExclusionViolation(ConstraintViolation):
     """An EXCLUDE constraint fired (for example two allocations of one table overlap)."""
 
 
-class ForeignKeyViolation(RuleViolation):
+class ForeignKeyViolation(ConstraintViolation):
     """A referenced row does not exist (or is not visible to this tenant)."""
 
 
-class CheckViolation(RuleViolation):
+class CheckViolation(ConstraintViolation):
     """A CHECK constraint or a raising trigger rejected the row."""
 
 
-# constraint name -> (input field it concerns, message for the user)
-_MESSAGES: dict[str, tuple[str | None, str]] = {}
+@dataclass(frozen=True, slots=True)
+class Meaning:
+    """What a constraint means to a user: the input field it concerns and what to say."""
+
+    field: str | None
+    message: str
 
 
-def describe(constraint: str, field: str | None, message: str) -> None:
-    """Register the user-facing meaning of a constraint (called by each area at import)."""
-    _MESSAGES[constraint] = (field, message)
+Constraints = Mapping[str, Meaning]
+"""An area's constraints by name (each area's `errors.CONSTRAINTS`)."""
+
+_UNKNOWN = Meaning(None, "the change breaks a rule")
 
 
-_KINDS: dict[type[asyncpg.PostgresError], type[RuleViolation]] = {
+_KINDS: dict[type[asyncpg.PostgresError], type[ConstraintViolation]] = {
     asyncpg.UniqueViolationError: UniqueViolation,
     asyncpg.ExclusionViolationError: ExclusionViolation,
     asyncpg.ForeignKeyViolationError: ForeignKeyViolation,
@@ -54,23 +63,24 @@ _KINDS: dict[type[asyncpg.PostgresError], type[RuleViolation]] = {
 }
 
 
-def translate(exc: asyncpg.PostgresError) -> RuleViolation | None:
+def translate(exc: asyncpg.PostgresError, constraints: Constraints) -> ConstraintViolation | None:
     """The rule error for a constraint violation, or None for anything else."""
     for pg_type, kind in _KINDS.items():
         if isinstance(exc, pg_type):
             constraint = getattr(exc, "constraint_name", None) or "unknown"
-            field, message = _MESSAGES.get(constraint, (None, "the change breaks a rule"))
-            return kind(constraint, message, field)
+            meaning = constraints.get(constraint, _UNKNOWN)
+            return kind(constraint, meaning.message, meaning.field)
     return None
 
 
 @asynccontextmanager
-async def translated() -> AsyncIterator[None]:
-    """Re-raise constraint violations inside the block as RuleViolation subclasses."""
+async def translated(constraints: Constraints) -> AsyncIterator[None]:
+    """Re-raise constraint violations inside the block as ConstraintViolation subclasses, with the
+    meaning `constraints` (the area's) gives each."""
     try:
         yield
     except asyncpg.PostgresError as exc:
-        rule = translate(exc)
+        rule = translate(exc, constraints)
         if rule is None:
             raise
         raise rule from exc

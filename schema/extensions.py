@@ -1,15 +1,26 @@
-"""Schema extensions: request latency by operation, and hiding internals in errors."""
+"""Schema extensions: document limits, request latency by operation, hiding internals."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from graphql import GraphQLError
 from prometheus_client import Histogram
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from schema.context import PublicError
+from services.errors import AllotError
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one document may ask for (ALLOT_MAX_QUERY_DEPTH, _ALIASES, _QUERY_TOKENS)."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+
 
 REQUEST_LATENCY = Histogram(
     "allot_graphql_request_seconds",
@@ -38,9 +49,9 @@ class OperationMetrics(SchemaExtension):
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """An error that is neither a refusal we explain (PublicError) nor a bad document."""
+    """An error that is neither an expected failure (AllotError) nor a bad document."""
     original = error.original_error
-    return original is not None and not isinstance(original, PublicError)
+    return original is not None and not isinstance(original, AllotError)
 
 
 class _MaskErrors(MaskErrors):

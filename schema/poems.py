@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import AsyncGenerator, Hashable
+from collections.abc import AsyncGenerator
 from enum import Enum
-from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from resolvers import poems as resolve
 from schema.context import Info
-from schema.errors import Error, Forbidden, InvalidInput, NotFound, converts
-from schema.fanout import Shared
+from schema.errors import Error, Forbidden, InvalidInput, NotFound
+from schema.fanout import shared_events
 from services.poems import errors as domain
 from services.poems import views
+from services.realtime.stream import Delta, Snapshot
 
 # ---------------------------------------------------------------- types
 
@@ -174,38 +173,24 @@ class GameNotJoinable(Error):
 class NotEnoughPlayers(Error):
     minimum: int
 
+    @classmethod
+    def of(cls, err: domain.NotEnoughPlayers) -> NotEnoughPlayers:
+        return cls(code=err.code, message=err.message, minimum=err.minimum)
+
 
 @strawberry.type
 class WrongWordCount(Error):
     expected: int
     actual: int
 
+    @classmethod
+    def of(cls, err: domain.WrongWordCount) -> WrongWordCount:
+        return cls(code=err.code, message=err.message, expected=err.expected, actual=err.actual)
+
 
 @strawberry.type
 class NotYourTurn(Error):
     pass
-
-
-@converts(domain.GameNotJoinable)
-def _not_joinable(err: domain.GameNotJoinable) -> GameNotJoinable:
-    return GameNotJoinable(code=err.code, message=err.message)
-
-
-@converts(domain.NotEnoughPlayers)
-def _not_enough(err: domain.NotEnoughPlayers) -> NotEnoughPlayers:
-    return NotEnoughPlayers(code=err.code, message=err.message, minimum=err.minimum)
-
-
-@converts(domain.WrongWordCount)
-def _wrong_count(err: domain.WrongWordCount) -> WrongWordCount:
-    return WrongWordCount(
-        code=err.code, message=err.message, expected=err.expected, actual=err.actual
-    )
-
-
-@converts(domain.NotYourTurn)
-def _not_your_turn(err: domain.NotYourTurn) -> NotYourTurn:
-    return NotYourTurn(code=err.code, message=err.message)
 
 
 CreateGameResult = Annotated[
@@ -226,16 +211,12 @@ SubmitLineResult = Annotated[
 EndGameResult = Annotated[GamePayload | Forbidden | NotFound, strawberry.union("EndGameResult")]
 
 
-def _game_payload(result: Any) -> Any:
-    if isinstance(result, views.GameResult):
-        return GamePayload(game=Game.of(result.game), player=Player.of(result.player))
-    return result
+def _game_payload(result: views.GameResult) -> GamePayload:
+    return GamePayload(game=Game.of(result.game), player=Player.of(result.player))
 
 
-def _line_payload(result: Any) -> Any:
-    if isinstance(result, views.LineResult):
-        return LinePayload(line=Line.of(result.line), game=Game.of(result.game))
-    return result
+def _line_payload(result: views.LineResult) -> LinePayload:
+    return LinePayload(line=Line.of(result.line), game=Game.of(result.game))
 
 
 # ---------------------------------------------------------------- events
@@ -262,35 +243,25 @@ class GameEvent:
         description="Who joined (PLAYER_JOINED) or who submitted (LINE_SUBMITTED); never what.",
     )
 
-    @classmethod
-    def of(cls, v: views.GameEvent) -> GameEvent:
-        if v.share_key is not None:
-            game, player = _converted(v.share_key, v)
-        else:
-            game, player = Game.of(v.game), Player.of(v.player) if v.player else None
-        return cls(
-            kind=GameEventKind(v.kind.value),
-            sequence=v.sequence,
-            resync=v.resync,
-            game=game,
-            player=player,
-        )
+
+def _snapshot(event: Snapshot[views.GameView]) -> GameEvent:
+    return GameEvent(
+        kind=GameEventKind.SNAPSHOT,
+        sequence=event.sequence,
+        resync=event.resync,
+        game=Game.of(event.data),
+    )
 
 
-# A delta's game is the same for every subscriber of the game: convert it once, not once per
-# subscriber (50 players x 50 subscribers per event otherwise). Keyed like the shared read.
-_CONVERTED: OrderedDict[Hashable, tuple[Game, Player | None]] = OrderedDict()
-_CONVERTED_SIZE = 256
-
-
-def _converted(key: Hashable, v: views.GameEvent) -> tuple[Game, Player | None]:
-    found = _CONVERTED.get(key)
-    if found is None:
-        found = (Game.of(v.game), Player.of(v.player) if v.player is not None else None)
-        _CONVERTED[key] = found
-        while len(_CONVERTED) > _CONVERTED_SIZE:
-            _CONVERTED.popitem(last=False)
-    return found
+def _delta(event: Delta[views.GameChange]) -> GameEvent:
+    change = event.data
+    return GameEvent(
+        kind=GameEventKind(change.kind.value),
+        sequence=event.sequence,
+        resync=False,
+        game=Game.of(change.game),
+        player=Player.of(change.player) if change.player is not None else None,
+    )
 
 
 # ---------------------------------------------------------------- roots
@@ -316,41 +287,30 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Open a lobby; you are its host and first player.")
     async def create_game(self, info: Info, input: CreateGameInput) -> CreateGameResult:
-        result: CreateGameResult = _game_payload(
-            await resolve.create_game(info.context, input.display_name)
-        )
-        return result
+        return _game_payload(await resolve.create_game(info.context, input.display_name))
 
     @strawberry.mutation(description="Join a lobby by its code; joining again is harmless.")
     async def join_game(self, info: Info, input: JoinGameInput) -> JoinGameResult:
-        result: JoinGameResult = _game_payload(
-            await resolve.join_game(info.context, input.code, input.display_name)
-        )
-        return result
+        return _game_payload(await resolve.join_game(info.context, input.code, input.display_name))
 
     @strawberry.mutation(description="The host starts the game (at least 2 players).")
     async def start_game(self, info: Info, input: StartGameInput) -> StartGameResult:
-        result: StartGameResult = _game_payload(
-            await resolve.start_game(info.context, input.game_id)
-        )
-        return result
+        return _game_payload(await resolve.start_game(info.context, input.game_id))
 
     @strawberry.mutation(
         description="Write your line of the current round (exactly its word count). "
         "Retrying the same text returns the stored line."
     )
     async def submit_line(self, info: Info, input: SubmitLineInput) -> SubmitLineResult:
-        result: SubmitLineResult = _line_payload(
+        return _line_payload(
             await resolve.submit_line(info.context, input.game_id, input.round, input.text)
         )
-        return result
 
     @strawberry.mutation(
         description="The host ends the game now; its poems are revealed as they stand."
     )
     async def end_game(self, info: Info, input: EndGameInput) -> EndGameResult:
-        result: EndGameResult = _game_payload(await resolve.end_game(info.context, input.game_id))
-        return result
+        return _game_payload(await resolve.end_game(info.context, input.game_id))
 
 
 @strawberry.type
@@ -358,14 +318,7 @@ class Subscription:
     @strawberry.subscription(
         description="SNAPSHOT, then every change of a game you play in, with increasing sequence."
     )
-    async def game_events(
-        self, info: Info, game_id: strawberry.ID
-    ) -> AsyncGenerator[GameEvent, None]:
-        async for event in resolve.game_events(info.context, game_id):
-            if event.share_key is not None:
-                # A delta is the same for every player of the game: executed once for all.
-                delta = Shared(event.share_key, event.sequence, partial(GameEvent.of, event))
-                if not await delta.sent():
-                    yield delta.event()
-            else:
-                yield GameEvent.of(event)
+    def game_events(self, info: Info, game_id: strawberry.ID) -> AsyncGenerator[GameEvent, None]:
+        return shared_events(
+            resolve.game_events(info.context, game_id), snapshot=_snapshot, delta=_delta
+        )

@@ -20,19 +20,26 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema import core, poems, tables
-from schema.errors import SHARED_ERROR_TYPES
-from schema.extensions import OperationMetrics, is_unexpected, masked_errors
+from schema.errors import SHARED_ERROR_TYPES, DomainErrors
+from schema.extensions import Limits, OperationMetrics, is_unexpected, masked_errors
 from schema.fanout import SharedEventExecutor
-from server.settings import Settings
 
 log = logging.getLogger("allot.graphql")
 
 AREAS: tuple[ModuleType, ...] = (core, poems, tables)
+"""Every area's schema module; an area is served once it is listed here."""
 
 
 def _merged(name: str, modules: Sequence[ModuleType]) -> type | None:
     parts = tuple(getattr(m, name) for m in modules if hasattr(m, name))
     return merge_types(name, parts) if parts else None
+
+
+def _with_domain_errors(mutation: type) -> type:
+    """Every mutation answers its expected failures as members of its result union."""
+    for field in mutation.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        field.extensions.append(DomainErrors())
+    return mutation
 
 
 class AllotSchema(strawberry.Schema):
@@ -48,26 +55,27 @@ class AllotSchema(strawberry.Schema):
                 log.info("request refused: %s", error.message)
 
 
-def build_schema(settings: Settings, extra: Sequence[ModuleType] = ()) -> strawberry.Schema:
+def build_schema(limits: Limits, extra: Sequence[ModuleType] = ()) -> strawberry.Schema:
     """The served schema; `extra` adds modules (tests use it for a probe table)."""
     modules = (*AREAS, *extra)
     # The limiters' rules are built once: ValidationCache keys on the rule classes, and a
     # limiter built per request makes new ones, so nothing would ever be cached.
-    limits = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
     query = _merged("Query", modules)
+    mutation = _merged("Mutation", modules)
     assert query is not None
     return AllotSchema(
         query=query,
-        mutation=_merged("Mutation", modules),
+        mutation=_with_domain_errors(mutation) if mutation is not None else None,
         subscription=_merged("Subscription", modules),
         types=SHARED_ERROR_TYPES,
         execution_context_class=SharedEventExecutor,
         extensions=[
-            lambda: AddValidationRules(limits),
-            lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            lambda: AddValidationRules(rules),
+            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             # Clients send the same few documents again and again: parse and validate once.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
-from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from resolvers import tables as resolve
 from schema.context import Info
-from schema.errors import Error, Forbidden, InvalidInput, NotFound, StaleVersion, converts
-from schema.fanout import Shared
-from services.realtime.stream import Delta
+from schema.errors import Error, Forbidden, InvalidInput, NotFound, StaleVersion
+from schema.fanout import shared_events
+from services.realtime.stream import Delta, Snapshot
 from services.tables import errors as domain
 from services.tables import views
 from services.tables.live import FloorChange
@@ -301,15 +300,27 @@ class SessionEvent:
 class TableConflict(Error):
     violations: list[Violation]
 
+    @classmethod
+    def of(cls, err: domain.TableConflict) -> TableConflict:
+        return cls(code=err.code, message=err.message, violations=_violations(err.violations))
+
 
 @strawberry.type
 class SessionNotActive(Error):
     status: SessionStatus
 
+    @classmethod
+    def of(cls, err: domain.SessionNotActive) -> SessionNotActive:
+        return cls(code=err.code, message=err.message, status=SessionStatus(err.status))
+
 
 @strawberry.type
 class NoTablesAvailable(Error):
     violations: list[Violation]
+
+    @classmethod
+    def of(cls, err: domain.NoTablesAvailable) -> NoTablesAvailable:
+        return cls(code=err.code, message=err.message, violations=_violations(err.violations))
 
 
 @strawberry.type(description="The booking cannot move from its status to the one asked for.")
@@ -317,32 +328,14 @@ class InvalidBookingTransition(Error):
     from_: BookingStatus = strawberry.field(name="from")
     to: BookingStatus
 
-
-@converts(domain.TableConflict)
-def _table_conflict(err: domain.TableConflict) -> TableConflict:
-    return TableConflict(code=err.code, message=err.message, violations=_violations(err.violations))
-
-
-@converts(domain.SessionNotActive)
-def _session_not_active(err: domain.SessionNotActive) -> SessionNotActive:
-    return SessionNotActive(code=err.code, message=err.message, status=SessionStatus(err.status))
-
-
-@converts(domain.NoTablesAvailable)
-def _no_tables(err: domain.NoTablesAvailable) -> NoTablesAvailable:
-    return NoTablesAvailable(
-        code=err.code, message=err.message, violations=_violations(err.violations)
-    )
-
-
-@converts(domain.InvalidBookingTransition)
-def _invalid_transition(err: domain.InvalidBookingTransition) -> InvalidBookingTransition:
-    return InvalidBookingTransition(
-        code=err.code,
-        message=err.message,
-        from_=BookingStatus(err.from_status),
-        to=BookingStatus(err.to_status),
-    )
+    @classmethod
+    def of(cls, err: domain.InvalidBookingTransition) -> InvalidBookingTransition:
+        return cls(
+            code=err.code,
+            message=err.message,
+            from_=BookingStatus(err.from_status),
+            to=BookingStatus(err.to_status),
+        )
 
 
 # ------------------------------------------------------------------ inputs and payloads
@@ -459,13 +452,6 @@ SetBookingStatusResult = Annotated[
 ]
 
 
-def _ok(result: Any, convert: Callable[[Any], Any]) -> Any:
-    """A service result as its GraphQL type; typed errors (already GraphQL types) pass through."""
-    if isinstance(result, Error):
-        return result
-    return convert(result)
-
-
 def _session(v: views.SessionView) -> SessionPayload:
     return SessionPayload(session=AssignmentSession.of(v))
 
@@ -517,24 +503,24 @@ class Mutation:
     async def create_restaurant(
         self, info: Info, input: CreateRestaurantInput
     ) -> CreateRestaurantResult:
-        result = await resolve.create_restaurant(info.context, input.name, input.timezone)
-        answer: CreateRestaurantResult = _ok(result, Restaurant.of)
-        return answer
+        return Restaurant.of(
+            await resolve.create_restaurant(info.context, input.name, input.timezone)
+        )
 
     @strawberry.mutation(description="Admins: a new table; labels are unique per restaurant.")
     async def create_dining_table(
         self, info: Info, input: CreateDiningTableInput
     ) -> CreateDiningTableResult:
-        result = await resolve.create_dining_table(
-            info.context,
-            input.restaurant_id,
-            input.label,
-            input.zone,
-            input.min_capacity,
-            input.max_capacity,
+        return DiningTable.of(
+            await resolve.create_dining_table(
+                info.context,
+                input.restaurant_id,
+                input.label,
+                input.zone,
+                input.min_capacity,
+                input.max_capacity,
+            )
         )
-        answer: CreateDiningTableResult = _ok(result, DiningTable.of)
-        return answer
 
     @strawberry.mutation(
         description="Admins: edit a table, or take it out of service (active: false). The"
@@ -550,24 +536,24 @@ class Mutation:
             max_capacity=input.max_capacity,
             active=input.active,
         )
-        result = await resolve.update_dining_table(
-            info.context, input.table_id, edit, input.expected_version
+        return DiningTable.of(
+            await resolve.update_dining_table(
+                info.context, input.table_id, edit, input.expected_version
+            )
         )
-        answer: UpdateDiningTableResult = _ok(result, DiningTable.of)
-        return answer
 
     @strawberry.mutation(description="Admins and staff: a new PENDING booking (walk-ins too).")
     async def create_booking(self, info: Info, input: CreateBookingInput) -> CreateBookingResult:
-        result = await resolve.create_booking(
-            info.context,
-            input.restaurant_id,
-            input.guest_name,
-            input.party_size,
-            input.starts_at,
-            input.ends_at,
+        return Booking.of(
+            await resolve.create_booking(
+                info.context,
+                input.restaurant_id,
+                input.guest_name,
+                input.party_size,
+                input.starts_at,
+                input.ends_at,
+            )
         )
-        answer: CreateBookingResult = _ok(result, Booking.of)
-        return answer
 
     @strawberry.mutation(
         description="Propose tables for a booking: HELD if the rules allow (the tables are held"
@@ -575,36 +561,28 @@ class Mutation:
         " an empty list releases it."
     )
     async def propose_tables(self, info: Info, input: ProposeTablesInput) -> ProposeTablesResult:
-        result = await resolve.propose_tables(info.context, input.booking_id, input.table_ids)
-        answer: ProposeTablesResult = _ok(result, _session)
-        return answer
+        return _session(
+            await resolve.propose_tables(info.context, input.booking_id, input.table_ids)
+        )
 
     @strawberry.mutation(description="Turn a HELD session's holds into the booking's tables.")
     async def confirm_assignment(
         self, info: Info, input: ConfirmAssignmentInput
     ) -> ConfirmAssignmentResult:
-        result = await resolve.confirm_assignment(
-            info.context, input.session_id, input.expected_version
+        return _session(
+            await resolve.confirm_assignment(info.context, input.session_id, input.expected_version)
         )
-        answer: ConfirmAssignmentResult = _ok(result, _session)
-        return answer
 
     @strawberry.mutation(description="Release the session's hold and close it.")
     async def cancel_assignment_session(
         self, info: Info, input: CancelAssignmentSessionInput
     ) -> CancelAssignmentSessionResult:
-        result = await resolve.cancel_assignment_session(info.context, input.session_id)
-        answer: CancelAssignmentSessionResult = _ok(result, _session)
-        return answer
+        return _session(await resolve.cancel_assignment_session(info.context, input.session_id))
 
     @strawberry.mutation(description="Assign the best free table set to the booking.")
     async def auto_assign(self, info: Info, input: AutoAssignInput) -> AutoAssignResult:
-        result = await resolve.auto_assign(info.context, input.booking_id)
-        answer: AutoAssignResult = _ok(
-            result,
-            lambda r: AutoAssignPayload(booking=Booking.of(r.booking), tables=_tables(r.tables)),
-        )
-        return answer
+        done = await resolve.auto_assign(info.context, input.booking_id)
+        return AutoAssignPayload(booking=Booking.of(done.booking), tables=_tables(done.tables))
 
     @strawberry.mutation(
         description="Seat, complete, cancel or mark a no-show. Cancelling or a no-show releases"
@@ -613,17 +591,18 @@ class Mutation:
     async def set_booking_status(
         self, info: Info, input: SetBookingStatusInput
     ) -> SetBookingStatusResult:
-        result = await resolve.set_booking_status(
-            info.context, input.booking_id, input.status.value, input.expected_version
+        return Booking.of(
+            await resolve.set_booking_status(
+                info.context, input.booking_id, input.status.value, input.expected_version
+            )
         )
-        answer: SetBookingStatusResult = _ok(result, Booking.of)
-        return answer
 
 
-def _floor_delta(change: FloorChange, sequence: int) -> FloorEvent:
+def _floor_delta(delta: Delta[FloorChange]) -> FloorEvent:
+    change = delta.data
     return FloorEvent(
         kind=FloorEventKind(change.kind),
-        sequence=sequence,
+        sequence=delta.sequence,
         resync=False,
         allocation=Allocation.of(change.allocation) if change.allocation else None,
         booking=Booking.of(change.booking) if change.booking else None,
@@ -631,8 +610,21 @@ def _floor_delta(change: FloorChange, sequence: int) -> FloorEvent:
     )
 
 
-def _session_delta(session: views.SessionView, sequence: int) -> SessionEvent:
-    return SessionEvent(sequence=sequence, resync=False, session=AssignmentSession.of(session))
+def _floor_snapshot(snapshot: Snapshot[views.FloorView]) -> FloorEvent:
+    return FloorEvent(
+        kind=FloorEventKind.SNAPSHOT,
+        sequence=snapshot.sequence,
+        resync=snapshot.resync,
+        floor=Floor.of(snapshot.data),
+    )
+
+
+def _session_event(event: Snapshot[views.SessionView] | Delta[views.SessionView]) -> SessionEvent:
+    return SessionEvent(
+        sequence=event.sequence,
+        resync=isinstance(event, Snapshot) and event.resync,
+        session=AssignmentSession.of(event.data),
+    )
 
 
 @strawberry.type
@@ -641,52 +633,28 @@ class Subscription:
         description="Staff: a SNAPSHOT of the floor in [from, to), then every hold, assignment"
         " and booking change overlapping it, and every table added or edited."
     )
-    async def floor_events(
+    def floor_events(
         self,
         info: Info,
         restaurant_id: strawberry.ID,
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
     ) -> AsyncGenerator[FloorEvent, None]:
-        tenant = info.context.who().tenant_id
-        async for event in resolve.floor_events(info.context, restaurant_id, from_, to):
-            if isinstance(event, Delta):
-                # The same for every subscriber of this tenant: executed once, not per socket.
-                delta = Shared(
-                    ("tables.floor", event.change, tenant),
-                    event.sequence,
-                    partial(_floor_delta, event.data, event.sequence),
-                )
-                if not await delta.sent():
-                    yield delta.event()
-            else:
-                yield FloorEvent(
-                    kind=FloorEventKind.SNAPSHOT,
-                    sequence=event.sequence,
-                    resync=event.resync,
-                    floor=Floor.of(event.data),
-                )
+        return shared_events(
+            resolve.floor_events(info.context, restaurant_id, from_, to),
+            snapshot=_floor_snapshot,
+            delta=_floor_delta,
+        )
 
     @strawberry.subscription(
         description="The owner (or an admin): the session now, then every change of its status,"
         " violations or hold."
     )
-    async def session_events(
+    def session_events(
         self, info: Info, session_id: strawberry.ID
     ) -> AsyncGenerator[SessionEvent, None]:
-        tenant = info.context.who().tenant_id
-        async for event in resolve.session_events(info.context, session_id):
-            if isinstance(event, Delta):
-                delta = Shared(
-                    ("tables.session", event.change, tenant),
-                    event.sequence,
-                    partial(_session_delta, event.data, event.sequence),
-                )
-                if not await delta.sent():
-                    yield delta.event()
-            else:
-                yield SessionEvent(
-                    sequence=event.sequence,
-                    resync=event.resync,
-                    session=AssignmentSession.of(event.data),
-                )
+        return shared_events(
+            resolve.session_events(info.context, session_id),
+            snapshot=_session_event,
+            delta=_session_event,
+        )

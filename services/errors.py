@@ -1,4 +1,9 @@
-"""Expected failures. Each becomes a typed member of a mutation's result union."""
+"""Expected failures, shared by every area (each area adds its own in `errors.py`).
+
+A mutation's expected failure becomes the member of its result union with the same name
+(schema.errors); anywhere else it becomes a GraphQL error with its message and
+`extensions.code`. Anything that is not an AllotError is unexpected and masked.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,18 @@ class AllotError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        """The code, where an error of a query or subscription reports it (graphql-core copies
+        the `extensions` of the exception it wraps into the GraphQL error)."""
+        return {"code": self.code}
+
+
+class NotAuthenticated(AllotError):
+    """No valid bearer token came with the request; `message` says what was wrong with it."""
+
+    code = "UNAUTHENTICATED"
 
 
 class NotFound(AllotError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from db.errors import Constraints, Meaning
 from services.errors import AllotError
 
 
@@ -36,3 +37,20 @@ class NotYourTurn(AllotError):
     """The caller has no line to write in that round (wrong round, or the game is not running)."""
 
     code = "NOT_YOUR_TURN"
+
+
+CONSTRAINTS: Constraints = {
+    "game_players_lobby_only": Meaning(None, "the game has already started"),
+    "game_players_one_per_seat": Meaning(None, "someone joined at the same moment; try again"),
+    "game_lines_one_per_author_round": Meaning(
+        "text", "you already submitted a line for this round"
+    ),
+    "game_lines_one_per_poem_round": Meaning(
+        "text", "this poem already has its line for the round"
+    ),
+    "game_lines_current_round": Meaning("round", "lines are written in the current round only"),
+    "game_lines_author_matches_matrix": Meaning(None, "that line is not yours to write"),
+    "game_lines_text": Meaning("text", "a line is 1 to 200 characters"),
+    "game_players_display_name": Meaning("displayName", "must be 1 to 40 characters, no controls"),
+}
+"""What the poems area's constraints mean to a user (db.errors translates by name)."""

@@ -15,13 +15,14 @@ from uuid import UUID
 
 import asyncpg
 
-from db.errors import RuleViolation, describe, translated
+from db.errors import ConstraintViolation, translated
 from db.pool import tenant_transaction
 from db.sql import load
 from services.core.principal import Principal, Role
 from services.core.tenants import ensure_tenant
 from services.errors import FieldProblem, Forbidden, InvalidInput, NotFound
-from services.poems.errors import GameNotJoinable, NotEnoughPlayers, NotYourTurn
+from services.poems.config import PoemsConfig
+from services.poems.errors import CONSTRAINTS, GameNotJoinable, NotEnoughPlayers, NotYourTurn
 from services.poems.matrix import ROUND_WORD_COUNTS, generate_matrix, matrix_violations
 from services.poems.rules import (
     MIN_PLAYERS,
@@ -48,15 +49,6 @@ from services.poems.views import (
 Q = load("poems")
 
 _CODE_ATTEMPTS = 20
-
-describe("game_players_lobby_only", None, "the game has already started")
-describe("game_players_one_per_seat", None, "someone joined at the same moment; try again")
-describe("game_lines_one_per_author_round", "text", "you already submitted a line for this round")
-describe("game_lines_one_per_poem_round", "text", "this poem already has its line for the round")
-describe("game_lines_current_round", "round", "lines are written in the current round only")
-describe("game_lines_author_matches_matrix", None, "that line is not yours to write")
-describe("game_lines_text", "text", "a line is 1 to 200 characters")
-describe("game_players_display_name", "displayName", "must be 1 to 40 characters, no controls")
 
 
 def _not_found() -> NotFound:
@@ -177,7 +169,11 @@ async def create_game(
 
 
 async def join_game(
-    pool: asyncpg.Pool, who: Principal, code: str, display_name: str, *, max_players: int
+    pool: asyncpg.Pool,
+    who: Principal,
+    code: str,
+    display_name: str,
+    config: PoemsConfig,
 ) -> GameResult:
     """Take the next seat of a lobby; joining again returns the caller's existing player."""
     _player_role(who)
@@ -204,15 +200,17 @@ async def join_game(
                 raise GameNotJoinable("the game has already started; new players cannot join")
             if status is GameStatus.COMPLETED:
                 raise GameNotJoinable("the game is over")
-            if ctx["player_count"] >= max_players:
-                raise GameNotJoinable(f"the game is full ({max_players} players at most)")
+            if ctx["player_count"] >= config.max_players_per_game:
+                raise GameNotJoinable(
+                    f"the game is full ({config.max_players_per_game} players at most)"
+                )
             try:
-                async with translated():
+                async with translated(CONSTRAINTS):
                     await conn.execute(
                         Q["insert_player"], game["id"], who.user_id, name, ctx["player_count"]
                     )
                     await conn.execute(Q["touch_game"], game["id"])
-            except RuleViolation as rule:  # pragma: no cover - the lock prevents it
+            except ConstraintViolation as rule:  # pragma: no cover - the lock prevents it
                 raise GameNotJoinable(rule.message) from rule
     return await _result(pool, who, game["id"])
 
@@ -307,7 +305,7 @@ async def _submit_once(
         plan = plan_line(state, round_, text)
         if isinstance(plan, NewLine):
             try:
-                async with translated():
+                async with translated(CONSTRAINTS):
                     line_id = await conn.fetchval(
                         Q["insert_line"],
                         game_id,
@@ -320,7 +318,7 @@ async def _submit_once(
                     counted = line_id is not None and (
                         await conn.fetchrow(Q["record_line"], game_id, plan.round)
                     )
-            except RuleViolation as rule:
+            except ConstraintViolation as rule:
                 if rule.constraint == "game_lines_current_round":
                     raise _Changed from rule  # the host ended the game meanwhile
                 raise NotYourTurn(rule.message) from rule  # pragma: no cover - planned away

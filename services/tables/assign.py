@@ -16,16 +16,14 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from db.sql import load
+from services.core.ids import parse_id, require_id
 from services.core.principal import Principal
 from services.errors import InvalidInput, NotFound, Problems, StaleVersion
-from services.tables import errors as _errors  # noqa: F401 - registers constraint meanings
 from services.tables import expiry_signal, inputs, lifecycle, plan, scope, views
 from services.tables.common import (
     allocation_infos,
     booking_info,
     in_transaction,
-    parse_id,
-    require_id,
     require_owner,
     require_staff,
     table_infos_of_rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from db.errors import describe
+from db.errors import Constraints, Meaning
 from services.errors import AllotError
 from services.tables.rules import Violation
 
@@ -50,17 +50,15 @@ class InvalidBookingTransition(AllotError):
         self.to_status = to_status
 
 
-# What the tables area's constraints mean to a user (db.errors translates by name).
-describe(
-    "dining_tables_label_unique", "label", "this restaurant already has a table with this label"
-)
-describe(
-    "allocations_no_overlap",
-    "tableIds",
-    "the table is already held or assigned to another booking at that time",
-)
-describe(
-    "manual_assignment_sessions_one_active",
-    "bookingId",
-    "you already have an open assignment session for this booking",
-)
+CONSTRAINTS: Constraints = {
+    "dining_tables_label_unique": Meaning(
+        "label", "this restaurant already has a table with this label"
+    ),
+    "allocations_no_overlap": Meaning(
+        "tableIds", "the table is already held or assigned to another booking at that time"
+    ),
+    "manual_assignment_sessions_one_active": Meaning(
+        "bookingId", "you already have an open assignment session for this booking"
+    ),
+}
+"""What the tables area's constraints mean to a user (db.errors translates by name)."""

@@ -13,19 +13,19 @@ import asyncpg
 
 from db.errors import UniqueViolation, translated
 from db.sql import load
+from services.core.ids import parse_id
 from services.core.principal import Principal, Role
 from services.core.tenants import ensure_tenant
 from services.errors import InvalidInput, NotFound, Problems, StaleVersion
-from services.tables import errors as _errors  # noqa: F401 - registers constraint meanings
 from services.tables import inputs, plan, views
 from services.tables.common import (
     allocation_infos,
     booking_info,
     in_transaction,
-    parse_id,
     table_infos_of_rows,
 )
 from services.tables.config import TablesConfig
+from services.tables.errors import CONSTRAINTS
 from services.tables.plan import CandidateState
 from services.tables.rules import AllocationInfo
 
@@ -79,7 +79,7 @@ async def create_dining_table(
     async def work(conn: asyncpg.Connection) -> views.TableView:
         await _require_restaurant(conn, rid)
         try:
-            async with translated():
+            async with translated(CONSTRAINTS):
                 row = await conn.fetchrow(
                     Q["insert_dining_table"],
                     rid,
@@ -167,7 +167,7 @@ async def update_dining_table(
         if wanted == current:
             return current
         try:
-            async with translated():
+            async with translated(CONSTRAINTS):
                 row = await conn.fetchrow(
                     Q["update_dining_table"],
                     tid,
