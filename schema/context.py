@@ -11,36 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from server.settings import Settings
+from services.config import AreaConfigs
 from services.core.principal import Principal
+from services.errors import NotAuthenticated
 from services.realtime.hub import Hub
-
-
-class PublicError(Exception):
-    """An error whose message is safe to show to the client as is.
-
-    Its `code` (NOT_FOUND, FORBIDDEN, ...: the codes of the Error types) reaches the client as
-    the GraphQL error's `extensions.code`, so a client can branch on it without reading the
-    message.
-    """
-
-    code = "ERROR"
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-
-    @property
-    def extensions(self) -> dict[str, Any]:
-        """What graphql-core copies into the error it reports."""
-        return {"code": self.code}
-
-
-class NotAuthenticated(PublicError):
-    """No valid bearer token came with the request."""
-
-    code = "UNAUTHENTICATED"
 
 
 @dataclass
@@ -51,7 +25,7 @@ class Context:
     response: Response | None
     pool: asyncpg.Pool
     hub: Hub
-    settings: Settings
+    areas: AreaConfigs
     principal: Principal | None = None
     auth_problem: str | None = None
     connection_params: dict[str, Any] | None = None

@@ -1,8 +1,9 @@
 """One execution and one serialization per subscription delta, whatever the number of readers.
 
-A subscription resolver wraps a delta in `Shared(key, sequence, build)`, where the key names
-the change and everything the result depends on (the reader's authorization scope), and
-`build` makes the event object. Then:
+Every subscription field is written with `shared_events(stream, snapshot=..., delta=...)`:
+it turns a services stream (services.realtime.stream.live) into GraphQL events, each delta
+wrapped in `Shared(key, sequence, build)`, where the key (the delta's own) names the change
+and everything the result depends on, and `build` makes the event object. Then:
 
 * On a graphql-transport-ws operation (the server sets a `Sink` for it), `await
   shared.sent()` puts the frame on the socket itself: the selection set is executed once per
@@ -14,6 +15,10 @@ the change and everything the result depends on (the reader's authorization scop
   a copy with its own `sequence` (`PersonalData`, serialized once too).
 
 Snapshots and resyncs are not shared: they execute per reader as usual.
+
+`SharedEventExecutor` subclasses strawberry's graphql-core execution context
+(`StrawberryGraphQLCoreExecutionContext`, not public API): tested on strawberry-graphql
+0.341.x, the range pyproject.toml allows.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ import inspect
 import json
 import secrets
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from graphql import ExecutionResult, FieldNode, InlineFragmentNode, OperationType, print_ast
@@ -32,13 +38,19 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from services.realtime import metrics
 from services.realtime.hub import wait_shared
+from services.realtime.stream import Delta, Snapshot
 
 T = TypeVar("T")
+S = TypeVar("S")
+D = TypeVar("D")
 _Keys = tuple[str, tuple[str, ...]]
 _Doc = tuple[str, str, "_Keys | None"]
 _Shared = tuple[ExecutionResult, "str | None"]
 
 _SHARE_ATTR = "_allot_share"
+# One execution per (delta key, document, variables), kept while readers of that delta may
+# still ask for it: a reader that is a few events behind finds the execution done. Bounded,
+# as the hub's read memo is, so memory does not grow with the number of events.
 _MEMO_SIZE = 512
 _memo: OrderedDict[Hashable, asyncio.Future[_Shared]] = OrderedDict()
 # Stands in for `sequence` in a shared result's JSON; random, so no data can look like it.
@@ -209,3 +221,20 @@ async def _personal(future: asyncio.Future[_Shared], keys: _Keys, sequence: int)
     personal.template = template
     personal.sequence = sequence
     return ExecutionResult(data=personal, errors=None)
+
+
+async def shared_events(
+    events: AsyncIterator[Snapshot[S] | Delta[D]],
+    *,
+    snapshot: Callable[[Snapshot[S]], T],
+    delta: Callable[[Delta[D]], T],
+) -> AsyncGenerator[T, None]:
+    """A subscription's GraphQL events: each snapshot built per reader with `snapshot`, each
+    delta built once with `delta` and executed and serialized once for all its readers."""
+    async for event in events:
+        if isinstance(event, Delta):
+            shared = Shared(event.key, event.sequence, partial(delta, event))
+            if not await shared.sent():
+                yield shared.event()
+        else:
+            yield snapshot(event)

@@ -55,7 +55,9 @@ async def start(settings: Settings) -> AppState:
         queue_size=settings.subscriber_queue_size,
     )
     await hub.connect()
-    state = AppState(settings=settings, dsn=dsn, jwt_secret=secret, pool=pool, hub=hub)
+    state = AppState(
+        settings=settings, dsn=dsn, jwt_secret=secret, pool=pool, hub=hub, areas=settings.areas
+    )
     for factory in WORKERS:
         state.workers.append(await factory(state))
     return state
@@ -92,7 +94,7 @@ def create_app(
     def current() -> AppState:
         return holder["state"]
 
-    graphql = AllotGraphQL(build_schema(settings, extra_schema), settings, current)
+    graphql = AllotGraphQL(build_schema(settings.limits, extra_schema), settings, current)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

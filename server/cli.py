@@ -53,7 +53,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_schema(_args: argparse.Namespace) -> int:
     from schema.root import build_schema
 
-    print(build_schema(get_settings()).as_str())
+    print(build_schema(get_settings().limits).as_str())
     return 0
 
 

@@ -106,7 +106,7 @@ class AllotGraphQL(GraphQL[Context, None]):
             response=response if isinstance(response, Response) else None,
             pool=self.state.pool,
             hub=self.state.hub,
-            settings=self.state.settings,
+            areas=self.state.areas,
         )
         if isinstance(request, Request):
             token = bearer(request.headers.get("authorization"))

@@ -8,6 +8,11 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schema.extensions import Limits
+from services.config import AreaConfigs
+from services.poems.config import PoemsConfig
+from services.tables.config import TablesConfig
+
 
 class Settings(BaseSettings):
     """Process settings; every field maps to an environment variable."""
@@ -45,6 +50,26 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no DATABASE_URL is set and Allot runs its own PostgreSQL."""
         return not self.database_url
+
+    @property
+    def areas(self) -> AreaConfigs:
+        """Each area's configuration, from these settings."""
+        return AreaConfigs(
+            tables=TablesConfig(
+                hold_ttl_seconds=self.hold_ttl_seconds,
+                max_combined_tables=self.max_combined_tables,
+            ),
+            poems=PoemsConfig(max_players_per_game=self.max_players_per_game),
+        )
+
+    @property
+    def limits(self) -> Limits:
+        """What one GraphQL document may ask for."""
+        return Limits(
+            max_depth=self.max_query_depth,
+            max_aliases=self.max_aliases,
+            max_tokens=self.max_query_tokens,
+        )
 
     @property
     def should_migrate(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from server.settings import Settings
+from services.config import AreaConfigs
 from services.realtime.hub import Hub
 
 
@@ -20,4 +21,5 @@ class AppState:
     jwt_secret: str
     pool: asyncpg.Pool
     hub: Hub
+    areas: AreaConfigs
     workers: list[Any] = field(default_factory=list)

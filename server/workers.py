@@ -19,10 +19,9 @@ WorkerFactory = Callable[[AppState], Awaitable[Worker]]
 
 
 async def _tables_hold_expirer(state: AppState) -> Worker:
-    from services.tables.config import TablesConfig
     from services.tables.expiry import HoldExpirer
 
-    return await HoldExpirer.start(state.dsn, state.hub, TablesConfig.from_settings(state.settings))
+    return await HoldExpirer.start(state.dsn, state.hub, state.areas.tables)
 
 
 WORKERS: list[WorkerFactory] = [_tables_hold_expirer]

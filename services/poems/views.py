@@ -7,7 +7,6 @@ read it once per event and share it between all subscribers.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -112,16 +111,10 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
-class GameEvent:
-    """One event of a game's subscription; `player` says who joined or submitted.
-
-    `share_key` is set on deltas: the event is the same (but for `sequence`) for every
-    subscriber with that key, so it can be executed and serialized once for all of them.
-    """
+class GameChange:
+    """One delta of a game's subscription: what happened, the game after it, and the player
+    who joined or submitted (never what they wrote)."""
 
     kind: GameEventKind
-    sequence: int
-    resync: bool
     game: GameView
     player: PlayerView | None = None
-    share_key: Hashable | None = None

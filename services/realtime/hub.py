@@ -22,8 +22,7 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 import asyncpg
-from broadcaster import Broadcast, Event
-from broadcaster._backends.base import BroadcastBackend
+from broadcaster import Broadcast, BroadcastBackend, Event
 
 from db.listener import CHANNEL, Listener
 from db.pool import TenantReader
@@ -195,6 +194,8 @@ class Hub(Broadcast):
         self._pending: dict[str, asyncio.Task[None]] = {}  # the last delivery still preparing
         self._backlog: dict[str, int] = {}  # changes of a topic waiting to be delivered
         self._queue_size = queue_size
+        # One read per change for every subscriber (`shared`), kept for the subscribers that
+        # reach that change later than the prepare step did; bounded, oldest out first.
         self._memo: OrderedDict[Any, asyncio.Future[Any]] = OrderedDict()
         self._reader: TenantReader | None = None
 

@@ -1,25 +1,28 @@
 """Every subscription's shape: a snapshot, then deltas with an increasing sequence.
 
-An area writes a subscription by giving `live` the topic, a snapshot loader and
-a delta loader. `live` subscribes before it reads the snapshot (so nothing
-committed in between is lost), checks each change against the subscriber's
-tenant and rights, and answers a Resync marker with a fresh snapshot marked
-`resync`.
+An area writes a subscription by giving `live` the topic, a snapshot loader, the read of a
+change (`read`: the same for every subscriber, so it runs once per change in this process)
+and optionally a per-subscriber filter (`visible`). `live` subscribes before it reads the
+snapshot (so nothing committed in between is lost), checks each change against the
+subscriber's tenant and rights, and answers a Resync marker with a fresh snapshot marked
+`resync`. Each delta carries a `key` naming what it holds, so that the schema executes and
+serializes it once for every subscriber with the same key (schema.fanout.shared_events).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from services.core.principal import Principal
 from services.errors import Forbidden
 from services.realtime import metrics
-from services.realtime.hub import Change, Hub, Prepare, Resync
+from services.realtime.hub import Change, Hub, Resync
 
 S = TypeVar("S")
 D = TypeVar("D")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +36,43 @@ class Snapshot(Generic[S]):
 
 @dataclass(frozen=True, slots=True)
 class Delta(Generic[D]):
-    """One change since the previous event."""
+    """One change since the previous event.
+
+    `key` is the same for every subscriber that gets this delta with this `data` (the
+    subscription, the change and the tenant): what lets the delta be executed once for all.
+    """
 
     sequence: int
     change: Change
     data: D
+    key: Hashable
+
+
+@overload
+def live(
+    hub: Hub,
+    principal: Principal,
+    topic: str,
+    *,
+    name: str,
+    snapshot: Callable[[], Awaitable[S]],
+    read: Callable[[Change], Awaitable[D | None]],
+    allowed: Callable[[Change], bool] = ...,
+) -> AsyncGenerator[Snapshot[S] | Delta[D], None]: ...
+
+
+@overload
+def live(
+    hub: Hub,
+    principal: Principal,
+    topic: str,
+    *,
+    name: str,
+    snapshot: Callable[[], Awaitable[S]],
+    read: Callable[[Change], Awaitable[R | None]],
+    visible: Callable[[Change, R], D | None],
+    allowed: Callable[[Change], bool] = ...,
+) -> AsyncGenerator[Snapshot[S] | Delta[D], None]: ...
 
 
 async def live(
@@ -47,25 +82,30 @@ async def live(
     *,
     name: str,
     snapshot: Callable[[], Awaitable[S]],
-    delta: Callable[[Change], Awaitable[D | None]],
+    read: Callable[[Change], Awaitable[Any]],
+    visible: Callable[[Change, Any], Any] | None = None,
     allowed: Callable[[Change], bool] = lambda _change: True,
-    prepare: Prepare | None = None,
-) -> AsyncGenerator[Snapshot[S] | Delta[D], None]:
+) -> AsyncGenerator[Snapshot[S] | Delta[Any], None]:
     """Yield a snapshot, then a delta per relevant change, forever.
 
-    `delta` returns None for a change the subscriber should not see (for
-    example a row outside its window). A change of another tenant is never
-    passed to `delta`. The subscription ends with Forbidden once the caller's
-    token has expired. `name` labels the subscription in the metrics.
-    `prepare` is the topic's once-per-change step (see Hub): typically the shared
-    read that `delta` then finds done.
+    `read` loads what a change is about (as the change's tenant, hub.read_as); it must not
+    depend on the subscriber, as it runs once per change for every subscriber of this
+    process, before any of them is woken. `visible` then decides, per subscriber, whether
+    the row concerns it (for example a row outside its window: None), and may reshape it,
+    the same way for everyone. A change of another tenant is never read for this
+    subscriber. The subscription ends with Forbidden once the caller's token has expired.
+    `name` names the subscription, in the metrics and in each delta's key.
     """
+
+    async def shared_read(change: Change) -> Any:
+        return await hub.shared((name, change), lambda: read(change))
+
     sequence = 0
     delivered = metrics.EVENTS_DELIVERED.labels(name)
     active = metrics.ACTIVE_SUBSCRIPTIONS.labels(name)
     active.inc()
     try:
-        async with hub.listen(topic, prepare=prepare) as subscriber:
+        async with hub.listen(topic, prepare=shared_read) as subscriber:
             sequence += 1
             yield Snapshot(sequence, False, await snapshot())
             delivered.inc()
@@ -80,11 +120,12 @@ async def live(
                     continue
                 if item.tenant != principal.tenant_id or not allowed(item):
                     continue
-                data = await delta(item)
+                row = await shared_read(item)
+                data = row if row is None or visible is None else visible(item, row)
                 if data is None:
                     continue
                 sequence += 1
-                yield Delta(sequence, item, data)
+                yield Delta(sequence, item, data, (name, item, principal.tenant_id))
                 delivered.inc()
     finally:
         active.dec()

@@ -14,7 +14,7 @@ import asyncpg
 
 from db.pool import tenant_transaction
 from services.core.principal import Principal, Role
-from services.errors import Forbidden, NotFound
+from services.errors import Forbidden
 from services.tables.rules import AllocationInfo, BookingInfo, TableInfo
 
 log = logging.getLogger(__name__)
@@ -23,26 +23,6 @@ T = TypeVar("T")
 ATTEMPTS = 4
 
 TABLES_ROLES = (Role.STAFF, Role.ADMIN)
-
-
-def parse_id(value: str | UUID | None) -> UUID | None:
-    """A UUID from a client's id, or None if it is not one."""
-    if isinstance(value, UUID):
-        return value
-    if not isinstance(value, str):
-        return None
-    try:
-        return UUID(value.strip())
-    except ValueError:
-        return None
-
-
-def require_id(value: str | UUID, what: str) -> UUID:
-    """A UUID, or NotFound for an id that cannot name anything."""
-    parsed = parse_id(value)
-    if parsed is None:
-        raise NotFound(f"{what} not found")
-    return parsed
 
 
 def require_staff(who: Principal) -> None:

@@ -1,10 +1,10 @@
-"""The tables area's tunables, taken from the process settings."""
+"""The tables area's tunables (built once at start from ALLOT_HOLD_TTL_SECONDS and
+ALLOT_MAX_COMBINED_TABLES, by server.settings)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.settings import Settings
 from services.tables.rules import RulesConfig
 
 
@@ -19,11 +19,3 @@ class TablesConfig:
     def rules(self) -> RulesConfig:
         """The constraint engine's configuration."""
         return RulesConfig(max_combined_tables=self.max_combined_tables)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> TablesConfig:
-        """ALLOT_HOLD_TTL_SECONDS and ALLOT_MAX_COMBINED_TABLES."""
-        return cls(
-            hold_ttl_seconds=settings.hold_ttl_seconds,
-            max_combined_tables=settings.max_combined_tables,
-        )

@@ -1,8 +1,8 @@
 """Realtime for tables: the floor of a restaurant and one assignment session.
 
 Both follow services.realtime.stream.live: a snapshot, then one delta per committed change.
-A delta's rows are read once per event for every subscriber of this process
-(`hub.shared`, keyed by the change and the tenant), then filtered per subscriber's window.
+A delta's rows are read once per change for every subscriber of this process (live's
+`read`), then filtered per subscriber's window (`visible`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import asyncpg
 
 from db.pool import tenant_transaction
 from db.sql import load
+from services.core.ids import require_id
 from services.core.principal import Principal
 from services.errors import NotFound
 from services.realtime.hub import Change, Hub
 from services.realtime.stream import Delta, Snapshot, live
 from services.tables import views
-from services.tables.common import require_id, require_owner, require_staff
+from services.tables.common import require_owner, require_staff
 from services.tables.reads import check_window
 
 ALLOCATION_EVENTS: Final = frozenset(
@@ -74,11 +75,8 @@ async def _read(
         return (await read(conn, [change.id])).get(change.id)
 
 
-FloorRow = views.AllocationView | views.BookingView | views.TableView
-
-
-async def _floor_row(hub: Hub, change: Change) -> FloorRow | None:
-    """The row a floor change is about, read once per change for every subscriber.
+async def _floor_change(hub: Hub, change: Change) -> FloorChange | None:
+    """The row a floor change is about (live() reads it once per change for every subscriber).
 
     Read as the change's tenant, which is every subscriber's: live() never passes a change of
     another tenant on, and only that tenant's staff can subscribe to the restaurant.
@@ -86,17 +84,14 @@ async def _floor_row(hub: Hub, change: Change) -> FloorRow | None:
     if change.id is None or change.tenant is None:
         return None
     if change.kind in ALLOCATION_EVENTS:
-        return await hub.shared(
-            ("tables.allocation", change), lambda: _read(hub, views.allocations, change)
-        )
+        allocation = await _read(hub, views.allocations, change)
+        return FloorChange(change.kind, allocation=allocation) if allocation else None
     if change.kind == BOOKING_CHANGED:
-        return await hub.shared(
-            ("tables.booking", change), lambda: _read(hub, views.bookings, change)
-        )
+        booking = await _read(hub, views.bookings, change)
+        return FloorChange(change.kind, booking=booking) if booking else None
     if change.kind == TABLE_CHANGED:
-        return await hub.shared(
-            ("tables.table", change), lambda: _read(hub, views.tables_by_ids, change)
-        )
+        table = await _read(hub, views.tables_by_ids, change)
+        return FloorChange(change.kind, table=table) if table else None
     return None
 
 
@@ -121,17 +116,11 @@ async def floor_events(
             raise NotFound("restaurant not found")
         return found
 
-    async def delta(change: Change) -> FloorChange | None:
-        row = await _floor_row(hub, change)
-        if row is None:
-            return None
-        if isinstance(row, views.TableView):  # a table is on the floor at every time
-            return FloorChange(change.kind, table=row)
-        if not _overlaps(row.starts_at, row.ends_at, starts_at, ends_at):
-            return None
-        if isinstance(row, views.AllocationView):
-            return FloorChange(change.kind, allocation=row)
-        return FloorChange(change.kind, booking=row)
+    def visible(_change: Change, floor_change: FloorChange) -> FloorChange | None:
+        row = floor_change.allocation or floor_change.booking
+        if row is None:  # a table: on the floor at every time
+            return floor_change
+        return floor_change if _overlaps(row.starts_at, row.ends_at, starts_at, ends_at) else None
 
     async with tenant_transaction(pool, tenant) as conn:  # a clear error before subscribing
         if not await conn.fetchval(Q["restaurant_exists"], rid):
@@ -143,17 +132,17 @@ async def floor_events(
         floor_topic(rid),
         name="floorEvents",
         snapshot=snapshot,
-        delta=delta,
-        prepare=partial(_floor_row, hub),
+        read=partial(_floor_change, hub),
+        visible=visible,
     ):
         yield event
 
 
 async def _session_row(hub: Hub, change: Change) -> views.SessionView | None:
-    """The session a change is about, read once per change (as the change's tenant)."""
+    """The session a change is about (as the change's tenant)."""
     if change.id is None or change.tenant is None:
         return None
-    return await hub.shared(("tables.session", change), lambda: _read(hub, views.sessions, change))
+    return await _read(hub, views.sessions, change)
 
 
 async def session_events(
@@ -185,7 +174,6 @@ async def session_events(
         session_topic(sid),
         name="sessionEvents",
         snapshot=snapshot,
-        delta=partial(_session_row, hub),
-        prepare=partial(_session_row, hub),
+        read=partial(_session_row, hub),
     ):
         yield event

@@ -8,14 +8,13 @@ import asyncpg
 
 from db.pool import tenant_transaction
 from db.sql import load
+from services.core.ids import parse_id, require_id
 from services.core.principal import Principal
 from services.errors import NotFound, Problems
 from services.tables import inputs, views
 from services.tables.common import (
     allocation_infos,
     booking_info,
-    parse_id,
-    require_id,
     require_owner,
     require_staff,
     table_infos_of_rows,

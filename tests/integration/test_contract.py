@@ -20,8 +20,8 @@ from graphql import (
     build_schema,
 )
 
+from schema.extensions import Limits
 from schema.root import build_schema as build_served
-from server.settings import Settings
 
 CONTRACT = Path(__file__).resolve().parents[2] / "schema" / "contract.graphql"
 NOT_BUILT = {"party", "loyalty", "tasks"}
@@ -89,7 +89,7 @@ def _effective_owner(contract_text: str) -> dict[str, str]:
 def test_served_schema__contains_the_contract_of_every_built_area() -> None:
     text = CONTRACT.read_text(encoding="utf-8")
     contract = build_schema(text)
-    served = build_served(Settings()).as_str()
+    served = build_served(Limits()).as_str()
     schema = build_schema(served)
     owner = _effective_owner(text)
     missing: list[str] = []

@@ -29,10 +29,10 @@ async def test_slow_subscriber__memory_bounded_then_resync_snapshot(
             count: int = await conn.fetchval("select count(*) from probe_items")
         return count
 
-    async def delta(change: Change) -> str:
+    async def read(change: Change) -> str:
         return change.kind
 
-    stream = live(hub, who, f"probe:{tenant}", name="test", snapshot=snapshot, delta=delta)
+    stream = live(hub, who, f"probe:{tenant}", name="test", snapshot=snapshot, read=read)
     first = await anext(stream)
     assert isinstance(first, Snapshot) and first.data == 0
     # The subscriber now stops reading while 10,000 events are committed.

@@ -13,6 +13,7 @@ import asyncpg
 
 from db.pool import tenant_transaction
 from services.poems import games
+from services.poems.config import PoemsConfig
 from tests.integration.test_poems_games import line_of, started
 
 SENTINEL = "poems-test-sentinel"
@@ -157,7 +158,13 @@ async def test_start_game__racing_a_join_never_leaves_a_player_without_a_poem(po
 
     game, people = await lobby(pool, tenant, 3)
     joins = [
-        games.join_game(pool, player(tenant, f"late{i}"), game.code, "Late", max_players=50)
+        games.join_game(
+            pool,
+            player(tenant, f"late{i}"),
+            game.code,
+            "Late",
+            PoemsConfig(max_players_per_game=50),
+        )
         for i in range(10)
     ]
     outcomes = await asyncio.gather(

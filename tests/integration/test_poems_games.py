@@ -13,6 +13,7 @@ from db.pool import tenant_transaction
 from services.core.principal import Principal, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.poems import games
+from services.poems.config import PoemsConfig
 from services.poems.errors import GameNotJoinable, NotEnoughPlayers, NotYourTurn, WrongWordCount
 from services.poems.matrix import ROUND_WORD_COUNTS
 from services.poems.rules import CODE_ALPHABET
@@ -33,7 +34,9 @@ async def lobby(pool: asyncpg.Pool, tenant: uuid.UUID, n: int) -> tuple[GameView
     people = [player(tenant, f"p{i}") for i in range(n)]
     created = await games.create_game(pool, people[0], "Player 0")
     for i, who in enumerate(people[1:], start=1):
-        await games.join_game(pool, who, created.game.code, f"Player {i}", max_players=50)
+        await games.join_game(
+            pool, who, created.game.code, f"Player {i}", PoemsConfig(max_players_per_game=50)
+        )
     game = await games.get_game(pool, people[0], str(created.game.id))
     assert game is not None
     return game, people
@@ -99,9 +102,11 @@ async def test_join_game__code_is_case_insensitive_and_joining_twice_returns_sam
     created = await games.create_game(pool, player(tenant, "ana"), "Ana")
     bob = player(tenant, "bob")
     first = await games.join_game(
-        pool, bob, f" {created.game.code.lower()} ", "Bob", max_players=50
+        pool, bob, f" {created.game.code.lower()} ", "Bob", PoemsConfig(max_players_per_game=50)
     )
-    again = await games.join_game(pool, bob, created.game.code, "Bobby", max_players=50)
+    again = await games.join_game(
+        pool, bob, created.game.code, "Bobby", PoemsConfig(max_players_per_game=50)
+    )
     assert first.player.seat == 1 and again.player == first.player
     assert [p.display_name for p in again.game.players] == ["Ana", "Bob"]
     assert again.game.version == 2  # one join, one version bump
@@ -111,16 +116,22 @@ async def test_join_game__unknown_code_is_not_found_and_malformed_code_names_cod
     pool, tenant
 ) -> None:
     with pytest.raises(NotFound):
-        await games.join_game(pool, player(tenant, "bob"), "ABCDEF", "Bob", max_players=50)
+        await games.join_game(
+            pool, player(tenant, "bob"), "ABCDEF", "Bob", PoemsConfig(max_players_per_game=50)
+        )
     with pytest.raises(InvalidInput) as exc:
-        await games.join_game(pool, player(tenant, "bob"), "0OO1", " ", max_players=50)
+        await games.join_game(
+            pool, player(tenant, "bob"), "0OO1", " ", PoemsConfig(max_players_per_game=50)
+        )
     assert {p.field for p in exc.value.fields} == {"code", "displayName"}
 
 
 async def test_join_game__full_game_is_not_joinable_with_a_clear_message(pool, tenant) -> None:
     game, _ = await lobby(pool, tenant, 3)
     with pytest.raises(GameNotJoinable) as exc:
-        await games.join_game(pool, player(tenant, "late"), game.code, "Late", max_players=3)
+        await games.join_game(
+            pool, player(tenant, "late"), game.code, "Late", PoemsConfig(max_players_per_game=3)
+        )
     assert "full" in exc.value.message and "3 players" in exc.value.message
 
 
@@ -129,9 +140,13 @@ async def test_join_game__started_game_is_not_joinable_but_its_players_rejoin(po
     game = await games.get_game(pool, people[0], game_id)
     assert game is not None
     with pytest.raises(GameNotJoinable) as exc:
-        await games.join_game(pool, player(tenant, "late"), game.code, "Late", max_players=50)
+        await games.join_game(
+            pool, player(tenant, "late"), game.code, "Late", PoemsConfig(max_players_per_game=50)
+        )
     assert "already started" in exc.value.message
-    again = await games.join_game(pool, people[1], game.code, "Player 1", max_players=50)
+    again = await games.join_game(
+        pool, people[1], game.code, "Player 1", PoemsConfig(max_players_per_game=50)
+    )
     assert again.player.seat == 1
 
 
@@ -140,7 +155,11 @@ async def test_join_game__concurrent_joins_get_distinct_seats(pool, tenant) -> N
     joined = await asyncio.gather(
         *(
             games.join_game(
-                pool, player(tenant, f"u{i}"), created.game.code, f"U{i}", max_players=50
+                pool,
+                player(tenant, f"u{i}"),
+                created.game.code,
+                f"U{i}",
+                PoemsConfig(max_players_per_game=50),
             )
             for i in range(40)
         )
@@ -153,7 +172,11 @@ async def test_join_game__concurrent_joins_never_exceed_the_cap(pool, tenant) ->
     outcomes = await asyncio.gather(
         *(
             games.join_game(
-                pool, player(tenant, f"u{i}"), created.game.code, f"U{i}", max_players=5
+                pool,
+                player(tenant, f"u{i}"),
+                created.game.code,
+                f"U{i}",
+                PoemsConfig(max_players_per_game=5),
             )
             for i in range(20)
         ),
@@ -350,7 +373,9 @@ async def test_end_game__a_completed_game_frees_its_join_code(pool, tenant) -> N
     game, people = await lobby(pool, tenant, 1)
     await games.end_game(pool, people[0], str(game.id))
     with pytest.raises(GameNotJoinable):
-        await games.join_game(pool, player(tenant, "late"), game.code, "Late", max_players=50)
+        await games.join_game(
+            pool, player(tenant, "late"), game.code, "Late", PoemsConfig(max_players_per_game=50)
+        )
     async with tenant_transaction(pool, tenant) as conn:
         reused = await conn.fetchval(
             "insert into games (code, host_user_id, round_word_counts)"
@@ -371,7 +396,9 @@ async def test_other_tenant__cannot_see_join_start_or_write_the_game(pool, tenan
     assert await games.get_game(pool, stranger, game_id) is None
     assert await games.my_assignment(pool, stranger, game_id) is None
     with pytest.raises(NotFound):
-        await games.join_game(pool, stranger, game.code, "Eve", max_players=50)
+        await games.join_game(
+            pool, stranger, game.code, "Eve", PoemsConfig(max_players_per_game=50)
+        )
     with pytest.raises(NotFound):
         await games.submit_line(pool, stranger, game_id, 0, "hello")
     with pytest.raises(NotFound):

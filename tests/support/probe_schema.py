@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
-from functools import partial
 
 import strawberry
 
 from db.pool import tenant_transaction
 from schema.context import Info
-from schema.fanout import Shared
+from schema.fanout import shared_events
 from services.realtime.hub import Change
-from services.realtime.stream import Delta, live
+from services.realtime.stream import Delta, Snapshot, live
 
 RESOLUTIONS = [0]
 
@@ -90,13 +89,26 @@ class Subscription:
                 rows = await conn.fetch("select * from probe_items order by label")
             return [_item(r) for r in rows]
 
-        async def delta(change: Change) -> ProbeItem | None:
-            async def load() -> ProbeItem | None:
-                async with tenant_transaction(pool, who.tenant_id) as conn:
-                    row = await conn.fetchrow("select * from probe_items where id = $1", change.id)
-                return _item(row) if row else None
+        async def read(change: Change) -> ProbeItem | None:
+            async with tenant_transaction(pool, who.tenant_id) as conn:
+                row = await conn.fetchrow("select * from probe_items where id = $1", change.id)
+            return _item(row) if row else None
 
-            return await info.context.hub.shared((change, who.tenant_id), load)
+        def snapshot_event(event: Snapshot[list[ProbeItem]]) -> ProbeEvent:
+            return ProbeEvent(
+                kind=ProbeEventKind.SNAPSHOT,
+                sequence=event.sequence,
+                resync=event.resync,
+                items=event.data,
+            )
+
+        def delta_event(event: Delta[ProbeItem]) -> ProbeEvent:
+            return ProbeEvent(
+                kind=ProbeEventKind(event.change.kind),
+                sequence=event.sequence,
+                resync=False,
+                item=event.data,
+            )
 
         stream = live(
             info.context.hub,
@@ -104,27 +116,7 @@ class Subscription:
             f"probe:{who.tenant_id}",
             name="probeEvents",
             snapshot=snapshot,
-            delta=delta,
+            read=read,
         )
-        async for event in stream:
-            if isinstance(event, Delta):
-                shared = Shared(
-                    (event.change, who.tenant_id),
-                    event.sequence,
-                    partial(
-                        ProbeEvent,
-                        kind=ProbeEventKind(event.change.kind),
-                        sequence=event.sequence,
-                        resync=False,
-                        item=event.data,
-                    ),
-                )
-                if not await shared.sent():
-                    yield shared.event()
-            else:
-                yield ProbeEvent(
-                    kind=ProbeEventKind.SNAPSHOT,
-                    sequence=event.sequence,
-                    resync=event.resync,
-                    items=event.data,
-                )
+        async for event in shared_events(stream, snapshot=snapshot_event, delta=delta_event):
+            yield event

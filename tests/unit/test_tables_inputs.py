@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.core.ids import parse_id
 from services.errors import Problems
 from services.tables import inputs, lifecycle
-from services.tables.common import booking_info, parse_id
+from services.tables.common import booking_info
 from services.tables.rules import BOOKING_STATUSES, Violation
 from services.tables.views import violation_from_json, violations_to_json
 

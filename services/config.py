@@ -1,0 +1,17 @@
+"""Every area's configuration, built once at start-up (server.settings) and handed to the
+services through the request context: services never read settings themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.poems.config import PoemsConfig
+from services.tables.config import TablesConfig
+
+
+@dataclass(frozen=True, slots=True)
+class AreaConfigs:
+    """One field per area that has tunables."""
+
+    tables: TablesConfig = field(default_factory=TablesConfig)
+    poems: PoemsConfig = field(default_factory=PoemsConfig)
