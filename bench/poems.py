@@ -24,7 +24,6 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._http import GraphQLClient  # noqa: E402
+from bench._stats import ms, pct  # noqa: E402
 from server.auth import issue_token  # noqa: E402
 from services.core.principal import Role  # noqa: E402
 from services.poems.matrix import generate_matrix, matrix_violations  # noqa: E402
@@ -58,15 +58,6 @@ SUBMIT = """mutation($g: ID!, $r: Int!, $t: String!) {
 EVENTS = """subscription($g: ID!) { gameEvents(gameId: $g) {
   kind sequence player { seat } game { round status version players { seat submittedThisRound } }
 } }"""
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def ms(value: float) -> str:
-    return f"{value * 1000:.2f} ms"
 
 
 def bench_matrix() -> None:

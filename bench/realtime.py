@@ -23,6 +23,7 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._stats import pct  # noqa: E402
 from server.auth import issue_token  # noqa: E402
 from services.core.principal import Role  # noqa: E402
 from tests.support import dbs  # noqa: E402
@@ -30,11 +31,6 @@ from tests.support.server import TEST_SECRET, serve_subprocess  # noqa: E402
 
 EVENTS = 20
 QUERY = "subscription { probeEvents { kind sequence resync item { id label version } } }"
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def raw_floor(dsn: str) -> list[float]:

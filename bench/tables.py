@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._http import GraphQLClient  # noqa: E402
+from bench._stats import ms, pct  # noqa: E402
 from db.pool import create_pool, tenant_transaction  # noqa: E402
 from db.sql import load  # noqa: E402
 from server.auth import issue_token  # noqa: E402
@@ -78,15 +79,6 @@ async def vacuum_analyze(dsn: str) -> None:
         await conn.execute("vacuum analyze")
     finally:
         await conn.close()
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def ms(value: float) -> str:
-    return f"{value * 1000:.2f} ms"
 
 
 def staff_client(base_url: str, tenant: uuid.UUID, user: str, *roles: Role) -> GraphQLClient:
