@@ -1,7 +1,8 @@
 """Realtime for tables: the area's topics, the floor of a restaurant and one assignment session.
 
-Its triggers send on `TOPICS`: a restaurant's floor (`floor:<restaurant id>`), one session
-(`session:<session id>`), and the holds that wake every process's expirer (`tables:holds`).
+Its triggers send on `TOPICS` (db/migrations/0008_tables_topics.sql): a restaurant's floor
+(`tables.floor:<restaurant id>`), one session (`tables.session:<session id>`), and the holds
+that wake every process's expirer (`tables.holds`).
 
 Both follow services.realtime.stream.live: a snapshot, then one delta per committed change.
 A delta's rows are read once per change for every subscriber of this process (live's
@@ -35,9 +36,9 @@ from services.tables.model import (
 )
 from services.tables.rules import require_owner, require_staff
 
-FLOOR: Final = "floor"
-SESSION: Final = "session"
-HOLDS: Final = "tables:holds"
+FLOOR: Final = "tables.floor"
+SESSION: Final = "tables.session"
+HOLDS: Final = "tables.holds"
 TOPICS: Final = (FLOOR, SESSION, HOLDS)
 
 Q = load("tables")
