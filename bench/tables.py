@@ -100,23 +100,27 @@ async def restaurant(
         table_ids = [
             r["id"]
             for r in await conn.fetch(
-                Q["insert_dining_tables"],
-                created.id,
-                [t[0] for t in tables],
-                [t[1] for t in tables],
-                [t[2] for t in tables],
-                [t[3] for t in tables],
+                *Q.bind(
+                    "insert_dining_tables",
+                    restaurant_id=created.id,
+                    labels=[t[0] for t in tables],
+                    zones=[t[1] for t in tables],
+                    min_capacities=[t[2] for t in tables],
+                    max_capacities=[t[3] for t in tables],
+                )
             )
         ]
         booking_ids = [
             r["id"]
             for r in await conn.fetch(
-                Q["insert_bookings"],
-                created.id,
-                [b[0] for b in bookings],
-                [b[1] for b in bookings],
-                [b[2] for b in bookings],
-                [b[3] for b in bookings],
+                *Q.bind(
+                    "insert_bookings",
+                    restaurant_id=created.id,
+                    guest_names=[b[0] for b in bookings],
+                    party_sizes=[b[1] for b in bookings],
+                    starts=[b[2] for b in bookings],
+                    ends=[b[3] for b in bookings],
+                )
             )
         ]
     return created.id, table_ids, booking_ids
@@ -464,11 +468,13 @@ async def at_scale(pool: asyncpg.Pool, base_url: str, calls: int = 100) -> None:
                 if t[2] <= party <= t[3] and all(e <= start or end <= s for s, e in free_from[tid]):
                     free_from[tid].append((start, end))
                     await conn.execute(
-                        Q["insert_assignments"],
-                        [tid],
-                        rid,
-                        booking_ids[k],
-                        asyncpg.Range(start, end),
+                        *Q.bind(
+                            "insert_assignments",
+                            table_ids=[tid],
+                            restaurant_id=rid,
+                            booking_id=booking_ids[k],
+                            during=asyncpg.Range(start, end),
+                        )
                     )
                     assigned.add(k)
                     break

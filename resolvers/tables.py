@@ -7,7 +7,7 @@ from datetime import datetime
 
 from schema.context import Context
 from services.realtime.stream import Delta, Snapshot
-from services.tables import assign, live, reads, setup, views
+from services.tables import flows, live, model, reads, setup
 from services.tables.config import TablesConfig
 
 
@@ -18,50 +18,50 @@ def _config(context: Context) -> TablesConfig:
 # ------------------------------------------------------------------ queries
 
 
-async def restaurant(context: Context, restaurant_id: str) -> views.RestaurantView | None:
+async def restaurant(context: Context, restaurant_id: str) -> model.RestaurantView | None:
     return await reads.restaurant(context.pool, context.who(), restaurant_id)
 
 
-async def restaurants(context: Context) -> list[views.RestaurantView]:
+async def restaurants(context: Context) -> list[model.RestaurantView]:
     return await reads.restaurants(context.pool, context.who())
 
 
-async def booking(context: Context, booking_id: str) -> views.BookingView | None:
+async def booking(context: Context, booking_id: str) -> model.BookingView | None:
     return await reads.booking(context.pool, context.who(), booking_id)
 
 
 async def floor(
     context: Context, restaurant_id: str, starts_at: datetime, ends_at: datetime
-) -> views.FloorView:
+) -> model.FloorView:
     return await reads.floor(context.pool, context.who(), restaurant_id, starts_at, ends_at)
 
 
-async def assignment_session(context: Context, session_id: str) -> views.SessionView | None:
+async def assignment_session(context: Context, session_id: str) -> model.SessionView | None:
     return await reads.assignment_session(context.pool, context.who(), session_id)
 
 
-async def suggest_tables(context: Context, booking_id: str) -> list[views.SuggestionView]:
+async def suggest_tables(context: Context, booking_id: str) -> list[model.SuggestionView]:
     return await reads.suggest_tables(context.pool, context.who(), booking_id, _config(context))
 
 
 # ------------------------------------------------------------------ mutations
 
 
-async def create_restaurant(context: Context, name: str, timezone: str) -> views.RestaurantView:
+async def create_restaurant(context: Context, name: str, timezone: str) -> model.RestaurantView:
     return await setup.create_restaurant(context.pool, context.who(), name, timezone)
 
 
 async def create_dining_table(
     context: Context, restaurant_id: str, label: str, zone: str, low: int, high: int
-) -> views.TableView:
+) -> model.TableView:
     return await setup.create_dining_table(
         context.pool, context.who(), restaurant_id, label, zone, low, high
     )
 
 
 async def update_dining_table(
-    context: Context, table_id: str, edit: setup.TableEdit, expected_version: int | None
-) -> views.TableView:
+    context: Context, table_id: str, edit: model.TableEdit, expected_version: int | None
+) -> model.TableView:
     return await setup.update_dining_table(
         context.pool, context.who(), table_id, edit, expected_version, _config(context)
     )
@@ -74,7 +74,7 @@ async def create_booking(
     party_size: int,
     starts_at: datetime,
     ends_at: datetime,
-) -> views.BookingView:
+) -> model.BookingView:
     return await setup.create_booking(
         context.pool, context.who(), restaurant_id, guest_name, party_size, starts_at, ends_at
     )
@@ -82,34 +82,34 @@ async def create_booking(
 
 async def propose_tables(
     context: Context, booking_id: str, table_ids: Sequence[str]
-) -> views.SessionView:
-    return await assign.propose_tables(
+) -> model.SessionView:
+    return await flows.propose_tables(
         context.pool, context.who(), booking_id, table_ids, _config(context)
     )
 
 
 async def confirm_assignment(
     context: Context, session_id: str, expected_version: int | None
-) -> views.SessionView:
-    return await assign.confirm_assignment(
+) -> model.SessionView:
+    return await flows.confirm_assignment(
         context.pool, context.who(), session_id, expected_version, _config(context)
     )
 
 
-async def cancel_assignment_session(context: Context, session_id: str) -> views.SessionView:
-    return await assign.cancel_assignment_session(
+async def cancel_assignment_session(context: Context, session_id: str) -> model.SessionView:
+    return await flows.cancel_assignment_session(
         context.pool, context.who(), session_id, _config(context)
     )
 
 
-async def auto_assign(context: Context, booking_id: str) -> assign.AutoAssigned:
-    return await assign.auto_assign(context.pool, context.who(), booking_id, _config(context))
+async def auto_assign(context: Context, booking_id: str) -> model.AutoAssigned:
+    return await flows.auto_assign(context.pool, context.who(), booking_id, _config(context))
 
 
 async def set_booking_status(
     context: Context, booking_id: str, status: str, expected_version: int | None
-) -> views.BookingView:
-    return await assign.set_booking_status(
+) -> model.BookingView:
+    return await flows.set_booking_status(
         context.pool, context.who(), booking_id, status, expected_version, _config(context)
     )
 
@@ -119,7 +119,7 @@ async def set_booking_status(
 
 def floor_events(
     context: Context, restaurant_id: str, starts_at: datetime, ends_at: datetime
-) -> AsyncIterator[Snapshot[views.FloorView] | Delta[live.FloorChange]]:
+) -> AsyncIterator[Snapshot[model.FloorView] | Delta[model.FloorChange]]:
     return live.floor_events(
         context.pool, context.hub, context.who(), restaurant_id, starts_at, ends_at
     )
@@ -127,5 +127,5 @@ def floor_events(
 
 def session_events(
     context: Context, session_id: str
-) -> AsyncIterator[Snapshot[views.SessionView] | Delta[views.SessionView]]:
+) -> AsyncIterator[Snapshot[model.SessionView] | Delta[model.SessionView]]:
     return live.session_events(context.pool, context.hub, context.who(), session_id)

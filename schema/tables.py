@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable, Iterable
 from datetime import datetime
-from enum import Enum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -15,66 +14,33 @@ from schema.errors import Error, Forbidden, InvalidInput, NotFound, StaleVersion
 from schema.fanout import shared_events
 from services.realtime.stream import Delta, Snapshot
 from services.tables import errors as domain
-from services.tables import views
-from services.tables.live import FloorChange
-from services.tables.rules import Violation as RuleViolation
-from services.tables.setup import TableEdit
+from services.tables import model
+from services.tables.model import (
+    AllocationKind,
+    BookingStatus,
+    FloorEventKind,
+    SessionStatus,
+    ViolationCode,
+)
+
+V = TypeVar("V")
+T = TypeVar("T")
 
 
 def _id(value: object) -> strawberry.ID:
     return strawberry.ID(str(value))
 
 
+def _each(of: Callable[[V], T], items: Iterable[V]) -> list[T]:
+    """Each of `items` as its GraphQL type (`of`: that type's constructor from a view)."""
+    return [of(v) for v in items]
+
+
 # ------------------------------------------------------------------ types
 
-
-@strawberry.enum
-class BookingStatus(Enum):
-    PENDING = "PENDING"
-    CONFIRMED = "CONFIRMED"
-    SEATED = "SEATED"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-    NO_SHOW = "NO_SHOW"
-
-
-@strawberry.enum
-class AllocationKind(Enum):
-    HOLD = "HOLD"
-    ASSIGNMENT = "ASSIGNMENT"
-
-
-@strawberry.enum
-class SessionStatus(Enum):
-    PROPOSED = "PROPOSED"
-    HELD = "HELD"
-    CONFIRMED = "CONFIRMED"
-    CANCELLED = "CANCELLED"
-    EXPIRED = "EXPIRED"
-
-
-@strawberry.enum
-class ViolationCode(Enum):
-    CAPACITY_TOO_SMALL = "CAPACITY_TOO_SMALL"
-    CAPACITY_TOO_LARGE = "CAPACITY_TOO_LARGE"
-    TABLE_INACTIVE = "TABLE_INACTIVE"
-    TABLE_UNKNOWN = "TABLE_UNKNOWN"
-    TABLES_NOT_COMBINABLE = "TABLES_NOT_COMBINABLE"
-    TABLE_CONFLICT = "TABLE_CONFLICT"
-    BOOKING_NOT_ASSIGNABLE = "BOOKING_NOT_ASSIGNABLE"
-    OUTSIDE_SERVICE_HOURS = "OUTSIDE_SERVICE_HOURS"
-
-
-@strawberry.enum
-class FloorEventKind(Enum):
-    SNAPSHOT = "SNAPSHOT"
-    HOLD_PLACED = "HOLD_PLACED"
-    HOLD_RELEASED = "HOLD_RELEASED"
-    HOLD_EXPIRED = "HOLD_EXPIRED"
-    ASSIGNED = "ASSIGNED"
-    UNASSIGNED = "UNASSIGNED"
-    BOOKING_CHANGED = "BOOKING_CHANGED"
-    TABLE_CHANGED = "TABLE_CHANGED"
+# The area's words, exposed to GraphQL as services/tables/model.py defines them.
+for _word in (AllocationKind, BookingStatus, FloorEventKind, SessionStatus, ViolationCode):
+    strawberry.enum(_word)
 
 
 @strawberry.type(description="A table of a restaurant; seats minCapacity to maxCapacity guests.")
@@ -89,7 +55,7 @@ class DiningTable:
     version: int
 
     @classmethod
-    def of(cls, v: views.TableView) -> DiningTable:
+    def of(cls, v: model.TableView) -> DiningTable:
         return cls(
             id=_id(v.id),
             label=v.label,
@@ -102,10 +68,6 @@ class DiningTable:
         )
 
 
-def _tables(items: tuple[views.TableView, ...]) -> list[DiningTable]:
-    return [DiningTable.of(t) for t in items]
-
-
 @strawberry.type(description="A restaurant and its tables (in natural label order).")
 class Restaurant:
     id: strawberry.ID
@@ -114,8 +76,10 @@ class Restaurant:
     tables: list[DiningTable]
 
     @classmethod
-    def of(cls, v: views.RestaurantView) -> Restaurant:
-        return cls(id=_id(v.id), name=v.name, timezone=v.timezone, tables=_tables(v.tables))
+    def of(cls, v: model.RestaurantView) -> Restaurant:
+        return cls(
+            id=_id(v.id), name=v.name, timezone=v.timezone, tables=_each(DiningTable.of, v.tables)
+        )
 
 
 @strawberry.type(description="A booking; `tables` are the tables assigned to it.")
@@ -131,7 +95,7 @@ class Booking:
     version: int
 
     @classmethod
-    def of(cls, v: views.BookingView) -> Booking:
+    def of(cls, v: model.BookingView) -> Booking:
         return cls(
             id=_id(v.id),
             restaurant_id=_id(v.restaurant_id),
@@ -139,8 +103,8 @@ class Booking:
             party_size=v.party_size,
             starts_at=v.starts_at,
             ends_at=v.ends_at,
-            status=BookingStatus(v.status),
-            tables=_tables(v.tables),
+            status=v.status,
+            tables=_each(DiningTable.of, v.tables),
             version=v.version,
         )
 
@@ -162,10 +126,10 @@ class Allocation:
     released_at: datetime | None
 
     @classmethod
-    def of(cls, v: views.AllocationView) -> Allocation:
+    def of(cls, v: model.AllocationView) -> Allocation:
         return cls(
             id=_id(v.id),
-            kind=AllocationKind(v.kind),
+            kind=v.kind,
             table=DiningTable.of(v.table),
             booking_id=_id(v.booking_id),
             session_id=_id(v.session_id) if v.session_id else None,
@@ -185,19 +149,15 @@ class Violation:
     conflicting_booking_id: strawberry.ID | None
 
     @classmethod
-    def of(cls, v: RuleViolation) -> Violation:
+    def of(cls, v: model.Violation) -> Violation:
         return cls(
-            code=ViolationCode(v.code),
+            code=v.code,
             message=v.message,
             table_ids=[_id(t) for t in v.table_ids],
             conflicting_booking_id=(
                 _id(v.conflicting_booking_id) if v.conflicting_booking_id else None
             ),
         )
-
-
-def _violations(items: tuple[RuleViolation, ...]) -> list[Violation]:
-    return [Violation.of(v) for v in items]
 
 
 @strawberry.type(
@@ -217,14 +177,14 @@ class AssignmentSession:
     updated_at: datetime
 
     @classmethod
-    def of(cls, v: views.SessionView) -> AssignmentSession:
+    def of(cls, v: model.SessionView) -> AssignmentSession:
         return cls(
             id=_id(v.id),
             booking=Booking.of(v.booking),
             created_by=_id(v.created_by),
-            status=SessionStatus(v.status),
-            proposed_tables=_tables(v.proposed_tables),
-            violations=_violations(v.violations),
+            status=v.status,
+            proposed_tables=_each(DiningTable.of, v.proposed_tables),
+            violations=_each(Violation.of, v.violations),
             hold_expires_at=v.hold_expires_at,
             last_validated_at=v.last_validated_at,
             version=v.version,
@@ -245,14 +205,14 @@ class Floor:
     bookings: list[Booking]
 
     @classmethod
-    def of(cls, v: views.FloorView) -> Floor:
+    def of(cls, v: model.FloorView) -> Floor:
         return cls(
             restaurant_id=_id(v.restaurant_id),
             from_=v.starts_at,
             to=v.ends_at,
-            tables=_tables(v.tables),
-            allocations=[Allocation.of(a) for a in v.allocations],
-            bookings=[Booking.of(b) for b in v.bookings],
+            tables=_each(DiningTable.of, v.tables),
+            allocations=_each(Allocation.of, v.allocations),
+            bookings=_each(Booking.of, v.bookings),
         )
 
 
@@ -264,12 +224,12 @@ class TableSuggestion:
     violations: list[Violation]
 
     @classmethod
-    def of(cls, v: views.SuggestionView) -> TableSuggestion:
+    def of(cls, v: model.SuggestionView) -> TableSuggestion:
         return cls(
-            tables=_tables(v.tables),
+            tables=_each(DiningTable.of, v.tables),
             score=v.score,
             reason=v.reason,
-            violations=_violations(v.violations),
+            violations=_each(Violation.of, v.violations),
         )
 
 
@@ -302,7 +262,9 @@ class TableConflict(Error):
 
     @classmethod
     def of(cls, err: domain.TableConflict) -> TableConflict:
-        return cls(code=err.code, message=err.message, violations=_violations(err.violations))
+        return cls(
+            code=err.code, message=err.message, violations=_each(Violation.of, err.violations)
+        )
 
 
 @strawberry.type
@@ -311,7 +273,7 @@ class SessionNotActive(Error):
 
     @classmethod
     def of(cls, err: domain.SessionNotActive) -> SessionNotActive:
-        return cls(code=err.code, message=err.message, status=SessionStatus(err.status))
+        return cls(code=err.code, message=err.message, status=err.status)
 
 
 @strawberry.type
@@ -320,7 +282,9 @@ class NoTablesAvailable(Error):
 
     @classmethod
     def of(cls, err: domain.NoTablesAvailable) -> NoTablesAvailable:
-        return cls(code=err.code, message=err.message, violations=_violations(err.violations))
+        return cls(
+            code=err.code, message=err.message, violations=_each(Violation.of, err.violations)
+        )
 
 
 @strawberry.type(description="The booking cannot move from its status to the one asked for.")
@@ -333,8 +297,8 @@ class InvalidBookingTransition(Error):
         return cls(
             code=err.code,
             message=err.message,
-            from_=BookingStatus(err.from_status),
-            to=BookingStatus(err.to_status),
+            from_=err.from_status,
+            to=err.to_status,
         )
 
 
@@ -452,7 +416,7 @@ SetBookingStatusResult = Annotated[
 ]
 
 
-def _session(v: views.SessionView) -> SessionPayload:
+def _session(v: model.SessionView) -> SessionPayload:
     return SessionPayload(session=AssignmentSession.of(v))
 
 
@@ -468,7 +432,7 @@ class Query:
 
     @strawberry.field(description="Every restaurant of your tenant.")
     async def restaurants(self, info: Info) -> list[Restaurant]:
-        return [Restaurant.of(r) for r in await resolve.restaurants(info.context)]
+        return _each(Restaurant.of, await resolve.restaurants(info.context))
 
     @strawberry.field(description="A booking, with the tables assigned to it.")
     async def booking(self, info: Info, id: strawberry.ID) -> Booking | None:
@@ -492,9 +456,7 @@ class Query:
 
     @strawberry.field(description="The best table sets for a booking: free ones first.")
     async def suggest_tables(self, info: Info, booking_id: strawberry.ID) -> list[TableSuggestion]:
-        return [
-            TableSuggestion.of(s) for s in await resolve.suggest_tables(info.context, booking_id)
-        ]
+        return _each(TableSuggestion.of, await resolve.suggest_tables(info.context, booking_id))
 
 
 @strawberry.type
@@ -529,7 +491,7 @@ class Mutation:
     async def update_dining_table(
         self, info: Info, input: UpdateDiningTableInput
     ) -> UpdateDiningTableResult:
-        edit = TableEdit(
+        edit = model.TableEdit(
             label=input.label,
             zone=input.zone,
             min_capacity=input.min_capacity,
@@ -582,7 +544,9 @@ class Mutation:
     @strawberry.mutation(description="Assign the best free table set to the booking.")
     async def auto_assign(self, info: Info, input: AutoAssignInput) -> AutoAssignResult:
         done = await resolve.auto_assign(info.context, input.booking_id)
-        return AutoAssignPayload(booking=Booking.of(done.booking), tables=_tables(done.tables))
+        return AutoAssignPayload(
+            booking=Booking.of(done.booking), tables=_each(DiningTable.of, done.tables)
+        )
 
     @strawberry.mutation(
         description="Seat, complete, cancel or mark a no-show. Cancelling or a no-show releases"
@@ -593,15 +557,15 @@ class Mutation:
     ) -> SetBookingStatusResult:
         return Booking.of(
             await resolve.set_booking_status(
-                info.context, input.booking_id, input.status.value, input.expected_version
+                info.context, input.booking_id, input.status, input.expected_version
             )
         )
 
 
-def _floor_delta(delta: Delta[FloorChange]) -> FloorEvent:
+def _floor_delta(delta: Delta[model.FloorChange]) -> FloorEvent:
     change = delta.data
     return FloorEvent(
-        kind=FloorEventKind(change.kind),
+        kind=change.kind,
         sequence=delta.sequence,
         resync=False,
         allocation=Allocation.of(change.allocation) if change.allocation else None,
@@ -610,7 +574,7 @@ def _floor_delta(delta: Delta[FloorChange]) -> FloorEvent:
     )
 
 
-def _floor_snapshot(snapshot: Snapshot[views.FloorView]) -> FloorEvent:
+def _floor_snapshot(snapshot: Snapshot[model.FloorView]) -> FloorEvent:
     return FloorEvent(
         kind=FloorEventKind.SNAPSHOT,
         sequence=snapshot.sequence,
@@ -619,7 +583,7 @@ def _floor_snapshot(snapshot: Snapshot[views.FloorView]) -> FloorEvent:
     )
 
 
-def _session_event(event: Snapshot[views.SessionView] | Delta[views.SessionView]) -> SessionEvent:
+def _session_event(event: Snapshot[model.SessionView] | Delta[model.SessionView]) -> SessionEvent:
     return SessionEvent(
         sequence=event.sequence,
         resync=isinstance(event, Snapshot) and event.resync,

@@ -19,7 +19,7 @@ WorkerFactory = Callable[[AppState], Awaitable[Worker]]
 
 
 async def _tables_hold_expirer(state: AppState) -> Worker:
-    from services.tables.expiry import HoldExpirer
+    from services.tables.workers import HoldExpirer
 
     return await HoldExpirer.start(state.dsn, state.hub, state.areas.tables)
 

@@ -10,24 +10,25 @@ returning id, name, timezone, version
 
 -- name: insert_dining_table
 insert into dining_tables (restaurant_id, label, zone, min_capacity, max_capacity)
-values ($1, $2, $3, $4, $5)
+values (:restaurant_id, :label, :zone, :min_capacity, :max_capacity)
 returning id, restaurant_id, label, zone, min_capacity, max_capacity, active, version
 
 -- name: insert_booking
 insert into bookings (restaurant_id, guest_name, party_size, during)
-values ($1, $2, $3, tstzrange($4, $5, '[)'))
+values (:restaurant_id, :guest_name, :party_size, tstzrange(:starts_at, :ends_at, '[)'))
 returning id
 
 -- name: insert_dining_tables
 insert into dining_tables (restaurant_id, label, zone, min_capacity, max_capacity)
-select $1, t.label, t.zone, t.lo, t.hi
-from unnest($2::text[], $3::text[], $4::int[], $5::int[]) as t(label, zone, lo, hi)
+select :restaurant_id, t.label, t.zone, t.lo, t.hi
+from unnest(:labels::text[], :zones::text[], :min_capacities::int[], :max_capacities::int[])
+  as t(label, zone, lo, hi)
 returning id
 
 -- name: insert_bookings
 insert into bookings (restaurant_id, guest_name, party_size, during)
-select $1, b.guest, b.party, tstzrange(b.starts, b.ends, '[)')
-from unnest($2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[])
+select :restaurant_id, b.guest, b.party, tstzrange(b.starts, b.ends, '[)')
+from unnest(:guest_names::text[], :party_sizes::int[], :starts::timestamptz[], :ends::timestamptz[])
   as b(guest, party, starts, ends)
 returning id
 
@@ -40,8 +41,9 @@ for update
 
 -- name: update_dining_table
 update dining_tables
-set label = $2, zone = $3, min_capacity = $4, max_capacity = $5, active = $6
-where id = $1
+set label = :label, zone = :zone, min_capacity = :min_capacity, max_capacity = :max_capacity,
+    active = :active
+where id = :id
 returning id, restaurant_id, label, zone, min_capacity, max_capacity, active, version
 
 -- name: lock_sessions_proposing
@@ -150,63 +152,60 @@ where restaurant_id = $1 and released_at is null
 -- the last guard.
 
 -- name: open_scope
-select * from tables_open_scope($1, $2, $3, $4, $5)
+select * from tables_open_scope(:booking_id, :session_id, :take, :about, :skip_locked)
 
 -- name: commit_plan
 -- A flow's whole decision in one statement. The parts run in the order the final select names
 -- them, so a table released here can be taken again here (the insert runs after the release)
 -- and the events come out as: releases, conversions and new allocations, sessions, booking.
---  $1,$2     allocations to release, with their reasons
---  $3        holds that become the booking's assignment
---  $4,$5     holds extended until $5
---  $6-$9     new allocations of the booking over $10: table, kind, session, hold expiry
---  $11-$17   the flow's own session (nothing when $11 is null; inserted when $12): id, new?,
---            created_by, status, proposed tables, violations, hold expiry
---  $18,$19   other sessions closed, with their new status
---  $20,$21   sessions re-validated, with their violations (JSON text each)
---  $22       the booking's new status (null: the booking row is not touched)
---  $23,$24   the booking and its restaurant
--- Rows are found with `id = any($ids)` (primary-key probes) and each takes its value from the
--- matching position of the values array: a join with unnest($ids) would be planned for ten
+-- The flow's own session is written only when :session_id is set (inserted when
+-- :session_is_new); the booking row only when :booking_status is set.
+-- Rows are found with `id = any(:ids)` (primary-key probes) and each takes its value from the
+-- matching position of the values array: a join with unnest(:ids) would be planned for ten
 -- rows against a table the plan may think is small, and scan it.
 with released as (
   update allocations a
-  set released_at = now(), release_reason = ($2::text[])[array_position($1::uuid[], a.id)]
-  where a.id = any($1::uuid[]) and a.released_at is null
+  set released_at = now(),
+      release_reason = (:release_reasons::text[])[array_position(:released_ids::uuid[], a.id)]
+  where a.id = any(:released_ids::uuid[]) and a.released_at is null
   returning a.id
 ),
 converted as (
   update allocations set kind = 'ASSIGNMENT', expires_at = null
-  where id = any($3::uuid[]) and kind = 'HOLD' and released_at is null
+  where id = any(:converted_ids::uuid[]) and kind = 'HOLD' and released_at is null
   returning id
 ),
 extended as (
-  update allocations set expires_at = $5
-  where id = any($4::uuid[]) and kind = 'HOLD' and released_at is null
+  update allocations set expires_at = :extended_until
+  where id = any(:extended_ids::uuid[]) and kind = 'HOLD' and released_at is null
   returning id
 ),
 inserted_session as (
   insert into manual_assignment_sessions
     (id, restaurant_id, booking_id, created_by, status, proposed_table_ids, violations,
      hold_expires_at, last_validated_at)
-  select $11, $24, $23, $13, $14, $15::uuid[], $16::jsonb, $17, now()
-  where $11::uuid is not null and $12
+  select :session_id, :restaurant_id, :booking_id, :session_created_by, :session_status,
+         :session_proposed::uuid[], :session_violations::jsonb, :session_hold_expires_at, now()
+  where :session_id::uuid is not null and :session_is_new
   returning id, status, proposed_table_ids, violations, hold_expires_at, last_validated_at,
             version, created_at, updated_at
 ),
 updated_session as (
   update manual_assignment_sessions
-  set status = $14, proposed_table_ids = $15::uuid[], violations = $16::jsonb,
-      hold_expires_at = $17, last_validated_at = now()
-  where id = $11 and not $12
+  set status = :session_status, proposed_table_ids = :session_proposed::uuid[],
+      violations = :session_violations::jsonb, hold_expires_at = :session_hold_expires_at,
+      last_validated_at = now()
+  where id = :session_id and not :session_is_new
   returning id, status, proposed_table_ids, violations, hold_expires_at, last_validated_at,
             version, created_at, updated_at
 ),
 inserted as (
   insert into allocations (restaurant_id, table_id, booking_id, session_id, kind, during,
                            expires_at)
-  select $24, n.table_id, $23, n.session_id, n.kind, $10::tstzrange, n.expires_at
-  from unnest($6::uuid[], $7::text[], $8::uuid[], $9::timestamptz[])
+  select :restaurant_id, n.table_id, :booking_id, n.session_id, n.kind, :during::tstzrange,
+         n.expires_at
+  from unnest(:new_table_ids::uuid[], :new_kinds::text[], :new_session_ids::uuid[],
+              :new_expiries::timestamptz[])
     as n(table_id, kind, session_id, expires_at)
   where (select count(*) from released) >= 0  -- after the releases
     and (select count(*) from inserted_session) >= 0  -- and the session its holds belong to
@@ -214,22 +213,26 @@ inserted as (
 ),
 closed as (
   update manual_assignment_sessions s
-  set status = ($19::text[])[array_position($18::uuid[], s.id)], hold_expires_at = null,
-      violations = case when ($19::text[])[array_position($18::uuid[], s.id)] = 'EXPIRED'
-                        then '[]'::jsonb else s.violations end
+  set status = (:closed_statuses::text[])[array_position(:closed_ids::uuid[], s.id)],
+      hold_expires_at = null,
+      violations = case
+        when (:closed_statuses::text[])[array_position(:closed_ids::uuid[], s.id)] = 'EXPIRED'
+        then '[]'::jsonb else s.violations end
   -- (not "in ('PROPOSED', 'HELD')": that would let the planner scan the open-sessions index)
-  where s.id = any($18::uuid[]) and s.status not in ('CONFIRMED', 'CANCELLED', 'EXPIRED')
+  where s.id = any(:closed_ids::uuid[]) and s.status not in ('CONFIRMED', 'CANCELLED', 'EXPIRED')
   returning s.id
 ),
 revalidated as (
   update manual_assignment_sessions s
-  set violations = ($21::text[])[array_position($20::uuid[], s.id)]::jsonb,
+  set violations =
+        (:revalidated_violations::text[])[array_position(:revalidated_ids::uuid[], s.id)]::jsonb,
       last_validated_at = now()
-  where s.id = any($20::uuid[])
+  where s.id = any(:revalidated_ids::uuid[])
   returning s.id
 ),
 booking as (
-  update bookings set status = $22 where id = $23 and $22::text is not null
+  update bookings set status = :booking_status
+  where id = :booking_id and :booking_status::text is not null
   returning status, version
 )
 select (select count(*) from released) as released,
@@ -274,5 +277,5 @@ delete from allocations where released_at < now() - make_interval(secs => $1)
 
 -- name: insert_assignments
 insert into allocations (restaurant_id, table_id, booking_id, kind, during)
-select $2, t.id, $3, 'ASSIGNMENT', $4::tstzrange
-from unnest($1::uuid[]) as t(id)
+select :restaurant_id, t.id, :booking_id, 'ASSIGNMENT', :during::tstzrange
+from unnest(:table_ids::uuid[]) as t(id)

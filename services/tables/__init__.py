@@ -1,9 +1,9 @@
 """Restaurant tables: staff give tables to bookings, by hand or automatically, live.
 
-rules.py     the one pure constraint engine (validate, rank_candidates)
-assign.py    the flows, one transaction each: propose/hold, confirm, cancel, auto-assign,
-             booking status changes; targeted re-validation lives in common.py
-setup.py     restaurants, dining tables and bookings
-reads.py     queries; views.py the set-based reads behind every answer and event
-live.py      floorEvents and sessionEvents; expiry.py the per-process hold expirer
+Admins set up restaurants and their dining tables; staff take bookings (walk-ins too), propose
+tables for them (held for a while if the rules allow, with the reasons if not), confirm or
+cancel, let the best free table set be chosen, and move bookings through their evening. One
+set of pure rules judges every proposal and ranks every suggestion, every decision is one
+transaction that re-validates the proposals it affects, and each restaurant's floor and each
+assignment session can be followed live; a per-process worker lets holds run out.
 """

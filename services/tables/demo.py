@@ -14,7 +14,7 @@ from db.pool import tenant_transaction
 from db.sql import load
 from services.core.principal import Principal, Role
 from services.core.tenants import ensure_tenant
-from services.tables import assign
+from services.tables import flows
 from services.tables.config import TablesConfig
 from services.tables.errors import NoTablesAvailable
 
@@ -88,21 +88,32 @@ async def seed(pool: asyncpg.Pool, tenant: UUID, now: datetime | None = None) ->
                 zones.append(zone_name)
                 lows.append(low)
                 highs.append(high)
-        await conn.execute(Q["insert_dining_tables"], restaurant_id, labels, zones, lows, highs)
+        await conn.execute(
+            *Q.bind(
+                "insert_dining_tables",
+                restaurant_id=restaurant_id,
+                labels=labels,
+                zones=zones,
+                min_capacities=lows,
+                max_capacities=highs,
+            )
+        )
         bookings = evening(today, tz, 60, rng)
         rows = await conn.fetch(
-            Q["insert_bookings"],
-            restaurant_id,
-            [b[0] for b in bookings],
-            [b[1] for b in bookings],
-            [b[2] for b in bookings],
-            [b[3] for b in bookings],
+            *Q.bind(
+                "insert_bookings",
+                restaurant_id=restaurant_id,
+                guest_names=[b[0] for b in bookings],
+                party_sizes=[b[1] for b in bookings],
+                starts=[b[2] for b in bookings],
+                ends=[b[3] for b in bookings],
+            )
         )
     admin = Principal("demo-seeder", tenant, frozenset({Role.ADMIN}))
     config = TablesConfig()
     for r in rows[::2]:
         try:
-            await assign.auto_assign(pool, admin, str(r["id"]), config)
+            await flows.auto_assign(pool, admin, str(r["id"]), config)
         except NoTablesAvailable:
             continue  # a busy evening: some bookings wait for staff
     return restaurant_id

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from db.errors import Constraints, Meaning
 from services.errors import AllotError
-from services.tables.rules import Violation
+from services.tables.model import BookingStatus, SessionStatus, Violation
 
 
 class TableConflict(AllotError):
@@ -26,7 +26,7 @@ class SessionNotActive(AllotError):
 
     def __init__(self, message: str, status: str) -> None:
         super().__init__(message)
-        self.status = status
+        self.status = SessionStatus(status)
 
 
 class NoTablesAvailable(AllotError):
@@ -46,8 +46,8 @@ class InvalidBookingTransition(AllotError):
 
     def __init__(self, message: str, from_status: str, to_status: str) -> None:
         super().__init__(message)
-        self.from_status = from_status
-        self.to_status = to_status
+        self.from_status = BookingStatus(from_status)
+        self.to_status = BookingStatus(to_status)
 
 
 CONSTRAINTS: Constraints = {

@@ -1,4 +1,8 @@
-"""Realtime for tables: the floor of a restaurant and one assignment session.
+"""Realtime for tables: the area's topics, the floor of a restaurant and one assignment session.
+
+Its triggers send on `TOPICS` (db/migrations/0008_tables_topics.sql): a restaurant's floor
+(`tables.floor:<restaurant id>`), one session (`tables.session:<session id>`), and the holds
+that wake every process's expirer (`tables.holds`).
 
 Both follow services.realtime.stream.live: a snapshot, then one delta per committed change.
 A delta's rows are read once per change for every subscriber of this process (live's
@@ -8,7 +12,6 @@ A delta's rows are read once per change for every subscriber of this process (li
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Final, TypeVar
@@ -23,37 +26,32 @@ from services.core.principal import Principal
 from services.errors import NotFound
 from services.realtime.hub import Change, Hub
 from services.realtime.stream import Delta, Snapshot, live
-from services.tables import views
-from services.tables.common import require_owner, require_staff
-from services.tables.reads import check_window
-
-ALLOCATION_EVENTS: Final = frozenset(
-    {"HOLD_PLACED", "HOLD_RELEASED", "HOLD_EXPIRED", "ASSIGNED", "UNASSIGNED"}
+from services.tables import reads
+from services.tables.model import (
+    ALLOCATION_EVENTS,
+    FloorChange,
+    FloorEventKind,
+    FloorView,
+    SessionView,
 )
-BOOKING_CHANGED: Final = "BOOKING_CHANGED"
-TABLE_CHANGED: Final = "TABLE_CHANGED"
+from services.tables.rules import require_owner, require_staff
+
+FLOOR: Final = "tables.floor"
+SESSION: Final = "tables.session"
+HOLDS: Final = "tables.holds"
+TOPICS: Final = (FLOOR, SESSION, HOLDS)
 
 Q = load("tables")
 
 
 def floor_topic(restaurant_id: UUID) -> str:
-    """The hub topic of a restaurant's floor (allocations and bookings)."""
-    return f"floor:{restaurant_id}"
+    """The hub topic of a restaurant's floor (allocations, bookings and tables)."""
+    return f"{FLOOR}:{restaurant_id}"
 
 
 def session_topic(session_id: UUID) -> str:
     """The hub topic of one assignment session."""
-    return f"session:{session_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class FloorChange:
-    """One floor delta: what happened, and the allocation, booking or table it happened to."""
-
-    kind: str
-    allocation: views.AllocationView | None = None
-    booking: views.BookingView | None = None
-    table: views.TableView | None = None
+    return f"{SESSION}:{session_id}"
 
 
 def _overlaps(starts_at: datetime, ends_at: datetime, lo: datetime, hi: datetime) -> bool:
@@ -68,7 +66,7 @@ async def _read(
     read: Callable[[asyncpg.Connection, Iterable[UUID]], Awaitable[Mapping[UUID, V]]],
     change: Change,
 ) -> V | None:
-    """The row `change` is about, read with `read` (one of the views' one-statement readers)
+    """The row `change` is about, read with `read` (one of reads' one-statement loaders)
     as its tenant."""
     assert change.id is not None and change.tenant is not None
     async with hub.read_as(change.tenant) as conn:
@@ -84,14 +82,16 @@ async def _floor_change(hub: Hub, change: Change) -> FloorChange | None:
     if change.id is None or change.tenant is None:
         return None
     if change.kind in ALLOCATION_EVENTS:
-        allocation = await _read(hub, views.allocations, change)
-        return FloorChange(change.kind, allocation=allocation) if allocation else None
-    if change.kind == BOOKING_CHANGED:
-        booking = await _read(hub, views.bookings, change)
-        return FloorChange(change.kind, booking=booking) if booking else None
-    if change.kind == TABLE_CHANGED:
-        table = await _read(hub, views.tables_by_ids, change)
-        return FloorChange(change.kind, table=table) if table else None
+        allocation = await _read(hub, reads.allocation_views, change)
+        return (
+            FloorChange(FloorEventKind(change.kind), allocation=allocation) if allocation else None
+        )
+    if change.kind == FloorEventKind.BOOKING_CHANGED:
+        booking = await _read(hub, reads.booking_views, change)
+        return FloorChange(FloorEventKind.BOOKING_CHANGED, booking=booking) if booking else None
+    if change.kind == FloorEventKind.TABLE_CHANGED:
+        table = await _read(hub, reads.table_views, change)
+        return FloorChange(FloorEventKind.TABLE_CHANGED, table=table) if table else None
     return None
 
 
@@ -102,16 +102,16 @@ async def floor_events(
     restaurant_id: str,
     starts_at: datetime,
     ends_at: datetime,
-) -> AsyncGenerator[Snapshot[views.FloorView] | Delta[FloorChange], None]:
+) -> AsyncGenerator[Snapshot[FloorView] | Delta[FloorChange], None]:
     """The floor over [from, to): a snapshot, then every change of rows overlapping it."""
     require_staff(who)
-    check_window(starts_at, ends_at)
+    reads.check_window(starts_at, ends_at)
     rid = require_id(restaurant_id, "restaurant")
     tenant = who.tenant_id
 
-    async def snapshot() -> views.FloorView:
+    async def snapshot() -> FloorView:
         async with tenant_transaction(pool, tenant) as conn:
-            found = await views.floor(conn, rid, starts_at, ends_at)
+            found = await reads.floor_view(conn, rid, starts_at, ends_at)
         if found is None:
             raise NotFound("restaurant not found")
         return found
@@ -138,31 +138,31 @@ async def floor_events(
         yield event
 
 
-async def _session_row(hub: Hub, change: Change) -> views.SessionView | None:
+async def _session_row(hub: Hub, change: Change) -> SessionView | None:
     """The session a change is about (as the change's tenant)."""
     if change.id is None or change.tenant is None:
         return None
-    return await _read(hub, views.sessions, change)
+    return await _read(hub, reads.session_views, change)
 
 
 async def session_events(
     pool: asyncpg.Pool, hub: Hub, who: Principal, session_id: str
-) -> AsyncGenerator[Snapshot[views.SessionView] | Delta[views.SessionView], None]:
+) -> AsyncGenerator[Snapshot[SessionView] | Delta[SessionView], None]:
     """One session, for its owner (or an admin): a snapshot, then every change of it."""
     require_staff(who)
     sid = require_id(session_id, "assignment session")
     tenant = who.tenant_id
 
-    async def read() -> views.SessionView | None:
+    async def read() -> SessionView | None:
         async with tenant_transaction(pool, tenant) as conn:
-            return (await views.sessions(conn, [sid])).get(sid)
+            return (await reads.session_views(conn, [sid])).get(sid)
 
     found = await read()
     if found is None:
         raise NotFound("assignment session not found")
     require_owner(who, found.created_by)
 
-    async def snapshot() -> views.SessionView:
+    async def snapshot() -> SessionView:
         current = await read()
         if current is None:
             raise NotFound("assignment session not found")

@@ -19,31 +19,26 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from services.errors import StaleVersion
-from services.tables import lifecycle
+from services.tables.candidates import Candidate
 from services.tables.errors import SessionNotActive, TableConflict
+from services.tables.model import (
+    OPEN_SESSION_STATUSES,
+    AllocationKind,
+    BookingStatus,
+    ReleaseReason,
+    SessionStatus,
+    Violation,
+    ViolationCode,
+)
 from services.tables.rules import (
-    ASSIGNMENT,
-    HOLD,
-    TABLE_CONFLICT,
     AllocationInfo,
     BookingInfo,
-    Candidate,
     RulesConfig,
     TableInfo,
-    Violation,
+    closes_sessions,
+    releases_tables,
     validate,
 )
-
-PROPOSED = "PROPOSED"
-HELD = "HELD"
-CONFIRMED = "CONFIRMED"
-CANCELLED = "CANCELLED"
-EXPIRED = "EXPIRED"
-OPEN_STATUSES = frozenset({PROPOSED, HELD})
-
-# Why an allocation was released (allocations.release_reason).
-RELEASED = "RELEASED"
-UNASSIGNED = "UNASSIGNED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +86,7 @@ class Scope:
         return {
             a.table_id: a
             for a in self.allocations.values()
-            if a.session_id == session_id and a.kind == HOLD
+            if a.session_id == session_id and a.kind == AllocationKind.HOLD
         }
 
     def of_booking(self, kind: str) -> list[AllocationInfo]:
@@ -102,7 +97,7 @@ class Scope:
     def open_session_of(self, user: str) -> SessionState | None:
         """The user's open session for this booking, if any."""
         for s in self.sessions.values():
-            if s.created_by == user and s.status in OPEN_STATUSES:
+            if s.created_by == user and s.status in OPEN_SESSION_STATUSES:
                 return s
         return None
 
@@ -157,7 +152,7 @@ def allocations_after(scope: Scope, plan: Plan) -> list[AllocationInfo]:
         if a.id in plan.release:
             continue
         if a.id in convert:
-            a = replace(a, kind=ASSIGNMENT, expires_at=None)
+            a = replace(a, kind=AllocationKind.ASSIGNMENT, expires_at=None)
         elif a.id in extend:
             a = replace(a, expires_at=plan.extend_until)
         out.append(a)
@@ -178,7 +173,7 @@ def assignment_after(scope: Scope, plan: Plan) -> list[UUID]:
         {
             a.table_id
             for a in allocations_after(scope, plan)
-            if a.booking_id == own and a.kind == ASSIGNMENT
+            if a.booking_id == own and a.kind == AllocationKind.ASSIGNMENT
         },
         key=lambda t: t.int,
     )
@@ -236,7 +231,7 @@ def changed_violations(
 
 def _raced(table_ids: Iterable[UUID]) -> Violation:
     return Violation(
-        TABLE_CONFLICT,
+        ViolationCode.TABLE_CONFLICT,
         "Another booking took one of these tables a moment ago; try again or pick others",
         tuple(table_ids),
     )
@@ -245,21 +240,27 @@ def _raced(table_ids: Iterable[UUID]) -> Violation:
 def _release_holds(scope: Scope, session_ids: Iterable[UUID], reason: str) -> dict[UUID, str]:
     ids = set(session_ids)
     return {
-        a.id: reason for a in scope.allocations.values() if a.session_id in ids and a.kind == HOLD
+        a.id: reason
+        for a in scope.allocations.values()
+        if a.session_id in ids and a.kind == AllocationKind.HOLD
     }
 
 
 def _close_others(scope: Scope, keep: UUID | None) -> tuple[dict[UUID, str], dict[UUID, str]]:
     """Cancel the booking's other open sessions: (sessions to close, their holds to release)."""
-    others = [s.id for s in scope.sessions.values() if s.status in OPEN_STATUSES and s.id != keep]
-    return dict.fromkeys(others, CANCELLED), _release_holds(scope, others, RELEASED)
+    others = [
+        s.id for s in scope.sessions.values() if s.status in OPEN_SESSION_STATUSES and s.id != keep
+    ]
+    return dict.fromkeys(others, SessionStatus.CANCELLED), _release_holds(
+        scope, others, ReleaseReason.RELEASED
+    )
 
 
 def _tables_changed_status(scope: Scope) -> str:
     """A PENDING booking that gets tables is CONFIRMED; the row is written either way, so its
     version moves with its tables."""
     status = scope.booking.status
-    return lifecycle.CONFIRMED if status == lifecycle.PENDING else status
+    return BookingStatus.CONFIRMED if status == BookingStatus.PENDING else status
 
 
 # ------------------------------------------------------------------------ planners
@@ -284,8 +285,8 @@ def propose(
     release: dict[UUID, str] = {}
     close: dict[UUID, str] = {}
     for stale in scope.stale:
-        close[stale.id] = EXPIRED
-        release.update(_release_holds(scope, [stale.id], EXPIRED))
+        close[stale.id] = SessionStatus.EXPIRED
+        release.update(_release_holds(scope, [stale.id], ReleaseReason.EXPIRED))
     own_holds = scope.holds_of(session_id)
     violations = tuple(
         validate(
@@ -298,20 +299,22 @@ def propose(
             ignore_session_id=session_id,
         )
     )
-    status, hold_expires_at = PROPOSED, None
+    status, hold_expires_at = SessionStatus.PROPOSED, None
     insert: tuple[NewAllocation, ...] = ()
     extend: tuple[UUID, ...] = ()
     if requested and not violations:
-        status, hold_expires_at = HELD, scope.now + ttl
+        status, hold_expires_at = SessionStatus.HELD, scope.now + ttl
         insert = tuple(
-            NewAllocation(t, HOLD, session_id, hold_expires_at)
+            NewAllocation(t, AllocationKind.HOLD, session_id, hold_expires_at)
             for t in requested
             if t not in own_holds
         )
         extend = tuple(a.id for t, a in own_holds.items() if t in requested)
-        release.update({a.id: RELEASED for t, a in own_holds.items() if t not in requested})
+        release.update(
+            {a.id: ReleaseReason.RELEASED for t, a in own_holds.items() if t not in requested}
+        )
     else:
-        release.update({a.id: RELEASED for a in own_holds.values()})
+        release.update({a.id: ReleaseReason.RELEASED for a in own_holds.values()})
     plan = Plan(
         release=release,
         extend=extend,
@@ -331,13 +334,18 @@ def propose(
     return revalidated(scope, plan, rules)
 
 
+_NOT_ACTIVE: dict[str, str] = {
+    SessionStatus.PROPOSED: "the session holds no tables; propose tables that pass the rules first",
+    SessionStatus.CONFIRMED: "the session is already confirmed",
+    SessionStatus.CANCELLED: (
+        "the session was cancelled (or another session for this booking was confirmed)"
+    ),
+    SessionStatus.EXPIRED: "the hold expired; propose the tables again",
+}
+
+
 def _not_active(status: str) -> str:
-    return {
-        PROPOSED: "the session holds no tables; propose tables that pass the rules first",
-        CONFIRMED: "the session is already confirmed",
-        CANCELLED: "the session was cancelled (or another session for this booking was confirmed)",
-        EXPIRED: "the hold expired; propose the tables again",
-    }.get(status, f"the session is {status}")
+    return _NOT_ACTIVE.get(status, f"the session is {status}")
 
 
 def not_active(status: str) -> SessionNotActive:
@@ -355,15 +363,18 @@ def confirm(
     assignment is replaced, its other open sessions are cancelled.
     """
     session = scope.sessions[session_id]
-    if session.status != HELD:
+    if session.status != SessionStatus.HELD:
         raise not_active(session.status)
     if session.hold_expires_at is None or session.hold_expires_at <= scope.now:
         plan = Plan(
-            release=_release_holds(scope, [session_id], EXPIRED),
+            release=_release_holds(scope, [session_id], ReleaseReason.EXPIRED),
             session=replace(
-                _write_of(session), status=EXPIRED, violations=(), hold_expires_at=None
+                _write_of(session),
+                status=SessionStatus.EXPIRED,
+                violations=(),
+                hold_expires_at=None,
             ),
-            refusal=not_active(EXPIRED),
+            refusal=not_active(SessionStatus.EXPIRED),
         )
         return revalidated(scope, plan, rules)
     if expected_version is not None and expected_version != session.version:
@@ -388,11 +399,15 @@ def confirm(
             "the proposed tables can no longer be given to this booking", violations
         )
     close, release = _close_others(scope, session_id)
-    release.update({a.id: UNASSIGNED for a in scope.of_booking(ASSIGNMENT)})
+    release.update(
+        {a.id: ReleaseReason.UNASSIGNED for a in scope.of_booking(AllocationKind.ASSIGNMENT)}
+    )
     plan = Plan(
         release=release,
         convert=tuple(a.id for a in held.values()),
-        session=replace(_write_of(session), status=CONFIRMED, violations=(), hold_expires_at=None),
+        session=replace(
+            _write_of(session), status=SessionStatus.CONFIRMED, violations=(), hold_expires_at=None
+        ),
         close=close,
         booking_status=_tables_changed_status(scope),
     )
@@ -414,11 +429,11 @@ def _write_of(session: SessionState) -> SessionWrite:
 def cancel(scope: Scope, session_id: UUID, rules: RulesConfig) -> Plan:
     """Release the session's hold and close it."""
     session = scope.sessions[session_id]
-    if session.status not in OPEN_STATUSES:
+    if session.status not in OPEN_SESSION_STATUSES:
         raise not_active(session.status)
     plan = Plan(
-        release=_release_holds(scope, [session_id], RELEASED),
-        session=replace(_write_of(session), status=CANCELLED, hold_expires_at=None),
+        release=_release_holds(scope, [session_id], ReleaseReason.RELEASED),
+        session=replace(_write_of(session), status=SessionStatus.CANCELLED, hold_expires_at=None),
     )
     return revalidated(scope, plan, rules)
 
@@ -430,7 +445,7 @@ def auto_assign(scope: Scope, ranked: Sequence[Candidate], rules: RulesConfig) -
     sessions are cancelled.
     """
     allocations = scope.allocations.values()
-    current = {a.table_id for a in scope.of_booking(ASSIGNMENT)}
+    current = {a.table_id for a in scope.of_booking(AllocationKind.ASSIGNMENT)}
     for candidate in ranked:
         ids = list(candidate.table_ids)
         if validate(scope.booking, ids, scope.tables, allocations, scope.now, rules):
@@ -438,8 +453,13 @@ def auto_assign(scope: Scope, ranked: Sequence[Candidate], rules: RulesConfig) -
         close, release = _close_others(scope, None)
         insert: tuple[NewAllocation, ...] = ()
         if set(ids) != current:
-            release.update({a.id: UNASSIGNED for a in scope.of_booking(ASSIGNMENT)})
-            insert = tuple(NewAllocation(t, ASSIGNMENT) for t in ids)
+            release.update(
+                {
+                    a.id: ReleaseReason.UNASSIGNED
+                    for a in scope.of_booking(AllocationKind.ASSIGNMENT)
+                }
+            )
+            insert = tuple(NewAllocation(t, AllocationKind.ASSIGNMENT) for t in ids)
         plan = Plan(
             release=release,
             insert=insert,
@@ -458,11 +478,15 @@ def set_status(scope: Scope, status: str, rules: RulesConfig) -> Plan:
     """
     release: dict[UUID, str] = {}
     close: dict[UUID, str] = {}
-    if lifecycle.closes_sessions(status):
+    if closes_sessions(status):
         close, release = _close_others(scope, None)
-    if lifecycle.releases_tables(status):
-        release.update({a.id: RELEASED for a in scope.of_booking(HOLD)})
-        release.update({a.id: UNASSIGNED for a in scope.of_booking(ASSIGNMENT)})
+    if releases_tables(status):
+        release.update(
+            {a.id: ReleaseReason.RELEASED for a in scope.of_booking(AllocationKind.HOLD)}
+        )
+        release.update(
+            {a.id: ReleaseReason.UNASSIGNED for a in scope.of_booking(AllocationKind.ASSIGNMENT)}
+        )
     plan = Plan(release=release, close=close, booking_status=status)
     return revalidated(scope, plan, rules)
 
@@ -477,8 +501,15 @@ def expire(scope: Scope, rules: RulesConfig) -> Plan:
     due = [
         s.id
         for s in scope.sessions.values()
-        if (s.status == HELD and s.hold_expires_at is not None and s.hold_expires_at <= scope.now)
-        or (over and s.status == PROPOSED)
+        if (
+            s.status == SessionStatus.HELD
+            and s.hold_expires_at is not None
+            and s.hold_expires_at <= scope.now
+        )
+        or (over and s.status == SessionStatus.PROPOSED)
     ]
-    plan = Plan(release=_release_holds(scope, due, EXPIRED), close=dict.fromkeys(due, EXPIRED))
+    plan = Plan(
+        release=_release_holds(scope, due, ReleaseReason.EXPIRED),
+        close=dict.fromkeys(due, SessionStatus.EXPIRED),
+    )
     return revalidated(scope, plan, rules)

@@ -4,7 +4,7 @@ and editing a table (taking it out of service, say), which re-validates the prop
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
@@ -17,17 +17,21 @@ from services.core.ids import parse_id
 from services.core.principal import Principal, Role
 from services.core.tenants import ensure_tenant
 from services.errors import InvalidInput, NotFound, Problems, StaleVersion
-from services.tables import inputs, plan, views
-from services.tables.common import (
-    allocation_infos,
-    booking_info,
-    in_transaction,
-    table_infos_of_rows,
-)
+from services.tables import inputs, plan, reads
 from services.tables.config import TablesConfig
 from services.tables.errors import CONSTRAINTS
+from services.tables.flows import in_transaction
+from services.tables.model import (
+    BookingView,
+    RestaurantView,
+    TableEdit,
+    TableView,
+    violation_from_json,
+    violations_to_json,
+)
 from services.tables.plan import CandidateState
-from services.tables.rules import AllocationInfo
+from services.tables.reads import table_of
+from services.tables.rules import AllocationInfo, allocation_infos, booking_info, table_infos
 
 Q = load("tables")
 V = TypeVar("V")
@@ -35,7 +39,7 @@ V = TypeVar("V")
 
 async def create_restaurant(
     pool: asyncpg.Pool, who: Principal, name: str, timezone: str
-) -> views.RestaurantView:
+) -> RestaurantView:
     """A new restaurant (admins only); its time zone must be an IANA name."""
     who.require(Role.ADMIN)
     problems = Problems()
@@ -43,11 +47,11 @@ async def create_restaurant(
     clean_zone = inputs.timezone(problems, "timezone", timezone)
     problems.raise_if_any()
 
-    async def work(conn: asyncpg.Connection) -> views.RestaurantView:
+    async def work(conn: asyncpg.Connection) -> RestaurantView:
         await ensure_tenant(conn)
         row = await conn.fetchrow(Q["insert_restaurant"], clean_name, clean_zone)
         assert row is not None
-        return views.RestaurantView(
+        return RestaurantView(
             id=row["id"],
             name=row["name"],
             timezone=row["timezone"],
@@ -66,7 +70,7 @@ async def create_dining_table(
     zone: str,
     min_capacity: int,
     max_capacity: int,
-) -> views.TableView:
+) -> TableView:
     """A new table of a restaurant (admins only); labels are unique per restaurant."""
     who.require(Role.ADMIN)
     problems = Problems()
@@ -76,35 +80,26 @@ async def create_dining_table(
     problems.raise_if_any()
     rid = _restaurant_id(restaurant_id)
 
-    async def work(conn: asyncpg.Connection) -> views.TableView:
+    async def work(conn: asyncpg.Connection) -> TableView:
         await _require_restaurant(conn, rid)
         try:
             async with translated(CONSTRAINTS):
                 row = await conn.fetchrow(
-                    Q["insert_dining_table"],
-                    rid,
-                    clean_label,
-                    clean_zone,
-                    min_capacity,
-                    max_capacity,
+                    *Q.bind(
+                        "insert_dining_table",
+                        restaurant_id=rid,
+                        label=clean_label,
+                        zone=clean_zone,
+                        min_capacity=min_capacity,
+                        max_capacity=max_capacity,
+                    )
                 )
         except UniqueViolation as exc:
             raise InvalidInput.one(exc.field or "label", exc.message) from exc
         assert row is not None
-        return views.table_of(row)
+        return table_of(row)
 
     return await in_transaction(pool, who.tenant_id, work)
-
-
-@dataclass(frozen=True, slots=True)
-class TableEdit:
-    """What updateDiningTable changes: None leaves a column as it is."""
-
-    label: str | None = None
-    zone: str | None = None
-    min_capacity: int | None = None
-    max_capacity: int | None = None
-    active: bool | None = None
 
 
 async def update_dining_table(
@@ -114,7 +109,7 @@ async def update_dining_table(
     edit: TableEdit,
     expected_version: int | None,
     config: TablesConfig,
-) -> views.TableView:
+) -> TableView:
     """Edit a table (admins only), in one transaction.
 
     The PROPOSED sessions that propose it are validated again against the table as it is now
@@ -138,12 +133,12 @@ async def update_dining_table(
     if tid is None:
         raise NotFound("table not found")
 
-    async def work(conn: asyncpg.Connection) -> views.TableView:
+    async def work(conn: asyncpg.Connection) -> TableView:
         # The same lock order as every flow: the table, then the sessions to re-validate.
         locked = await conn.fetchrow(Q["dining_table_for_update"], tid)
         if locked is None:
             raise NotFound("table not found")
-        current = views.table_of(locked)
+        current = table_of(locked)
         proposals = await conn.fetch(Q["lock_sessions_proposing"], current.restaurant_id, tid)
         if expected_version is not None and current.version != expected_version:
             raise StaleVersion(
@@ -169,20 +164,22 @@ async def update_dining_table(
         try:
             async with translated(CONSTRAINTS):
                 row = await conn.fetchrow(
-                    Q["update_dining_table"],
-                    tid,
-                    wanted.label,
-                    wanted.zone,
-                    wanted.min_capacity,
-                    wanted.max_capacity,
-                    wanted.active,
+                    *Q.bind(
+                        "update_dining_table",
+                        id=tid,
+                        label=wanted.label,
+                        zone=wanted.zone,
+                        min_capacity=wanted.min_capacity,
+                        max_capacity=wanted.max_capacity,
+                        active=wanted.active,
+                    )
                 )
         except UniqueViolation as exc:
             raise InvalidInput.one(exc.field or "label", exc.message) from exc
         assert row is not None
         if proposals:
             await _revalidate(conn, proposals, config)
-        return views.table_of(row)
+        return table_of(row)
 
     return await in_transaction(pool, who.tenant_id, work)
 
@@ -197,7 +194,7 @@ async def _revalidate(
 ) -> None:
     """Validate the (locked) PROPOSED sessions again, as the tables are in this transaction,
     and write the violations that changed."""
-    tables = table_infos_of_rows(
+    tables = table_infos(
         await conn.fetch(
             Q["tables_by_ids"], list({t for p in proposals for t in p["proposed_table_ids"]})
         )
@@ -214,7 +211,7 @@ async def _revalidate(
                 id=p["id"],
                 booking=booking_info(booking),
                 proposed=tuple(p["proposed_table_ids"]),
-                violations=tuple(views.violation_from_json(v) for v in p["violations"]),
+                violations=tuple(violation_from_json(v) for v in p["violations"]),
             )
         )
         for a in allocation_infos(
@@ -231,7 +228,7 @@ async def _revalidate(
         await conn.execute(
             Q["write_violations"],
             list(changed),
-            [json.dumps(views.violations_to_json(v)) for v in changed.values()],
+            [json.dumps(violations_to_json(v)) for v in changed.values()],
         )
 
 
@@ -243,7 +240,7 @@ async def create_booking(
     party_size: int,
     starts_at: datetime,
     ends_at: datetime,
-) -> views.BookingView:
+) -> BookingView:
     """A new PENDING booking (admins, and staff for walk-ins)."""
     who.require(Role.STAFF, Role.ADMIN)
     problems = Problems()
@@ -253,12 +250,19 @@ async def create_booking(
     problems.raise_if_any()
     rid = _restaurant_id(restaurant_id)
 
-    async def work(conn: asyncpg.Connection) -> views.BookingView:
+    async def work(conn: asyncpg.Connection) -> BookingView:
         await _require_restaurant(conn, rid)
         booking_id: UUID = await conn.fetchval(
-            Q["insert_booking"], rid, clean_name, party_size, starts_at, ends_at
+            *Q.bind(
+                "insert_booking",
+                restaurant_id=rid,
+                guest_name=clean_name,
+                party_size=party_size,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
         )
-        return (await views.bookings(conn, [booking_id]))[booking_id]
+        return (await reads.booking_views(conn, [booking_id]))[booking_id]
 
     return await in_transaction(pool, who.tenant_id, work)
 

@@ -11,7 +11,7 @@ import asyncpg
 from db.pool import tenant_transaction
 from services.errors import AllotError
 from services.realtime.stream import Delta, Snapshot
-from services.tables import assign, live, reads, scope
+from services.tables import flows, live, reads, store
 from services.tables.errors import SessionNotActive, TableConflict
 from tests.integration.test_tables_setup import CONFIG, EVENING, World, make_world
 
@@ -34,7 +34,7 @@ async def test_propose__50_staff_race_for_one_table_and_exactly_one_holds(pool) 
     bookings = [await world.add_booking(f"Guest {i}", party=2) for i in range(50)]
 
     async def one(i: int):
-        return await assign.propose_tables(
+        return await flows.propose_tables(
             pool, world.staff(f"staff-{i}"), str(bookings[i]), [str(table)], CONFIG
         )
 
@@ -64,10 +64,10 @@ async def test_confirm__two_staff_confirm_one_booking_onto_different_tables_one_
     for round_ in range(3):
         start = EVENING + timedelta(hours=3 * round_)
         booking = await world.add_booking(f"Party {round_}", party=6, start=start)
-        a = await assign.propose_tables(
+        a = await flows.propose_tables(
             pool, world.staff("a"), str(booking), world.table_ids("T4"), CONFIG
         )
-        b = await assign.propose_tables(
+        b = await flows.propose_tables(
             pool, world.staff("b"), str(booking), world.table_ids("T2", "T3"), CONFIG
         )
         assert (a.status, b.status) == ("HELD", "HELD")
@@ -79,8 +79,8 @@ async def test_confirm__two_staff_confirm_one_booking_onto_different_tables_one_
             assert isinstance(await anext(stream), Snapshot)
 
         results = await asyncio.gather(
-            assign.confirm_assignment(pool, world.staff("a"), str(a.id), None, CONFIG),
-            assign.confirm_assignment(pool, world.staff("b"), str(b.id), None, CONFIG),
+            flows.confirm_assignment(pool, world.staff("a"), str(a.id), None, CONFIG),
+            flows.confirm_assignment(pool, world.staff("b"), str(b.id), None, CONFIG),
             return_exceptions=True,
         )
 
@@ -137,7 +137,7 @@ async def test_propose__insert_race_with_the_exclusion_constraint_answers_table_
             theirs,
         )
         proposing = asyncio.create_task(
-            assign.propose_tables(pool, world.staff(), str(mine), [str(table)], CONFIG)
+            flows.propose_tables(pool, world.staff(), str(mine), [str(table)], CONFIG)
         )
         # Wait until propose is blocked on the outsider's uncommitted row (in its insert: the
         # only place it can wait for another transaction's id here).
@@ -187,7 +187,7 @@ async def test_keys__the_same_table_on_another_day_never_waits_an_overlap_does(p
 
     async def hold_the_keys() -> None:
         async with tenant_transaction(pool, world.tenant) as conn:
-            snap = await scope.lock_and_read(conn, booking_id=late, take=[table])
+            snap = await store.lock_and_read(conn, booking_id=late, take=[table])
             assert snap is not None
             holding.set()
             await release.wait()
@@ -197,12 +197,12 @@ async def test_keys__the_same_table_on_another_day_never_waits_an_overlap_does(p
     observer = await asyncpg.connect(dsn)  # the owner: sees every backend's wait
     try:
         tomorrow = await asyncio.wait_for(
-            assign.propose_tables(pool, world.staff("b"), str(other_day), [str(table)], CONFIG),
+            flows.propose_tables(pool, world.staff("b"), str(other_day), [str(table)], CONFIG),
             10,
         )
         assert tomorrow.status == "HELD"  # done while the keys of the late booking are held
         night = asyncio.create_task(
-            assign.propose_tables(pool, world.staff("c"), str(after_midnight), [str(table)], CONFIG)
+            flows.propose_tables(pool, world.staff("c"), str(after_midnight), [str(table)], CONFIG)
         )
         for _ in range(500):
             if await _waiting_on_a_key(observer):
@@ -223,8 +223,8 @@ async def test_propose__two_staff_race_across_midnight_and_exactly_one_holds(poo
     night = await world.add_booking("Night", start=EVENING + timedelta(hours=6.5))  # 00:30-
     for _ in range(5):
         results = await asyncio.gather(
-            assign.propose_tables(pool, world.staff("a"), str(late), [str(table)], CONFIG),
-            assign.propose_tables(pool, world.staff("b"), str(night), [str(table)], CONFIG),
+            flows.propose_tables(pool, world.staff("a"), str(late), [str(table)], CONFIG),
+            flows.propose_tables(pool, world.staff("b"), str(night), [str(table)], CONFIG),
         )
         assert sorted(s.status for s in results) == ["HELD", "PROPOSED"]
         loser = next(s for s in results if s.status == "PROPOSED")
@@ -232,6 +232,6 @@ async def test_propose__two_staff_race_across_midnight_and_exactly_one_holds(poo
         assert await overlapping_allocations(world) == 0
         for s in results:  # clear both for the next round
             if s.status in ("HELD", "PROPOSED"):
-                await assign.cancel_assignment_session(
+                await flows.cancel_assignment_session(
                     pool, world.staff("a" if s.booking.id == late else "b"), str(s.id), CONFIG
                 )

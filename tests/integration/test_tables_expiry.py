@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.realtime.stream import Delta, Snapshot
-from services.tables import assign, expiry_signal, live, reads
+from services.tables import flows, live, reads, workers
 from services.tables.config import TablesConfig
 from services.tables.errors import SessionNotActive
-from services.tables.expiry import HoldExpirer
+from services.tables.workers import HoldExpirer
 from tests.integration.test_tables_setup import EVENING, World, make_world
 
 SHORT = TablesConfig(hold_ttl_seconds=1, max_combined_tables=3)
@@ -74,7 +74,7 @@ async def test_hold__with_a_1s_ttl_expires_on_time_for_the_floor_and_the_owner(
         EVENING + timedelta(hours=4),
     )
     assert isinstance(await anext(floor), Snapshot)
-    held = await assign.propose_tables(
+    held = await flows.propose_tables(
         pool, world.staff(), str(world.bookings["Guest 0"]), world.table_ids("T1"), SHORT
     )
     assert held.status == "HELD"
@@ -99,7 +99,7 @@ async def test_hold__with_a_1s_ttl_expires_on_time_for_the_floor_and_the_owner(
     assert await status(world, held.id) == "EXPIRED"
     assert await world.live_allocations() == []
     with pytest.raises(SessionNotActive) as caught:
-        await assign.confirm_assignment(pool, world.staff(), str(held.id), None, SHORT)
+        await flows.confirm_assignment(pool, world.staff(), str(held.id), None, SHORT)
     assert caught.value.status == "EXPIRED"
 
 
@@ -107,8 +107,8 @@ async def test_hold__placed_by_another_process_wakes_the_expirer_through_the_hub
     pool, hub, expirer
 ) -> None:
     world = await world_with(pool)
-    expiry_signal.unregister(expirer._wake)  # as if the hold were placed in another process
-    held = await assign.propose_tables(
+    workers._waiters.discard(expirer._wake)  # as if the hold were placed in another process
+    held = await flows.propose_tables(
         pool, world.staff(), str(world.bookings["Guest 0"]), world.table_ids("T1"), SHORT
     )
     assert held.status == "HELD"
@@ -121,12 +121,12 @@ async def test_hold__placed_by_another_process_wakes_the_expirer_through_the_hub
 
 async def test_confirm__after_the_hold_ran_out_marks_the_session_expired(pool) -> None:
     world = await world_with(pool)  # no expirer running: confirm must notice by itself
-    held = await assign.propose_tables(
+    held = await flows.propose_tables(
         pool, world.staff(), str(world.bookings["Guest 0"]), world.table_ids("T1"), SHORTER
     )
     await eventually(lambda: hold_ran_out(world, held.id))
     with pytest.raises(SessionNotActive) as caught:
-        await assign.confirm_assignment(pool, world.staff(), str(held.id), None, SHORTER)
+        await flows.confirm_assignment(pool, world.staff(), str(held.id), None, SHORTER)
     assert caught.value.status == "EXPIRED"
     assert await status(world, held.id) == "EXPIRED"  # committed despite the error
     assert await world.live_allocations() == []
@@ -135,7 +135,7 @@ async def test_confirm__after_the_hold_ran_out_marks_the_session_expired(pool) -
 async def test_expirer__cleans_holds_that_ran_out_while_no_server_was_running(pool, dsn) -> None:
     world = await world_with(pool, tables=2, bookings=2)
     held = [
-        await assign.propose_tables(
+        await flows.propose_tables(
             pool,
             world.staff(f"s{i}"),
             str(world.bookings[f"Guest {i}"]),
@@ -166,7 +166,7 @@ async def test_expirer__closes_the_proposals_of_bookings_that_are_over(pool, dsn
     await world.add_booking("Lunch", party=6, start=now - timedelta(hours=3))  # over an hour ago
     await world.add_booking("Dinner", party=6, start=now + timedelta(hours=3))
     abandoned = {
-        name: await assign.propose_tables(
+        name: await flows.propose_tables(
             pool, world.staff(), str(world.bookings[name]), world.table_ids("T1"), SHORT
         )
         for name in ("Lunch", "Dinner")
@@ -189,7 +189,7 @@ async def test_expirer__closes_the_proposals_of_bookings_that_are_over(pool, dsn
 async def test_expirer__several_processes_never_handle_a_hold_twice(pool, dsn, hub) -> None:
     world = await world_with(pool, tables=12, bookings=12)
     held = [
-        await assign.propose_tables(
+        await flows.propose_tables(
             pool,
             world.staff(f"s{i}"),
             str(world.bookings[f"Guest {i}"]),
@@ -221,11 +221,11 @@ async def test_expirer__several_processes_never_handle_a_hold_twice(pool, dsn, h
 
 async def test_propose__takes_over_a_table_whose_hold_ran_out_before_the_expirer_came(pool) -> None:
     world = await world_with(pool, tables=1, bookings=2)
-    first = await assign.propose_tables(
+    first = await flows.propose_tables(
         pool, world.staff("a"), str(world.bookings["Guest 0"]), world.table_ids("T1"), SHORTER
     )
     await eventually(lambda: hold_ran_out(world, first.id))
-    second = await assign.propose_tables(
+    second = await flows.propose_tables(
         pool, world.staff("b"), str(world.bookings["Guest 1"]), world.table_ids("T1"), SHORTER
     )
     assert second.status == "HELD" and second.violations == ()

@@ -10,7 +10,7 @@ import pytest
 
 from services.errors import Forbidden, InvalidInput, NotFound, StaleVersion
 from services.realtime.stream import Delta, Snapshot
-from services.tables import assign, live, reads
+from services.tables import flows, live, reads
 from services.tables.errors import InvalidBookingTransition, SessionNotActive, TableConflict
 from tests.integration.test_tables_setup import CONFIG, EVENING, World, make_world
 
@@ -26,7 +26,7 @@ async def small_world(pool) -> World:
 
 
 async def propose(world: World, booking: str, *labels: str, user: str = "staff-1"):
-    return await assign.propose_tables(
+    return await flows.propose_tables(
         world.pool,
         world.staff(user),
         str(world.bookings[booking]),
@@ -90,11 +90,11 @@ async def test_propose__broken_rules_hold_nothing_and_say_why(pool) -> None:
 async def test_propose__bad_ids_are_invalid_input_and_unknown_booking_not_found(pool) -> None:
     world = await small_world(pool)
     with pytest.raises(InvalidInput) as caught:
-        await assign.propose_tables(pool, world.staff(), "nope", ["also-nope"], CONFIG)
+        await flows.propose_tables(pool, world.staff(), "nope", ["also-nope"], CONFIG)
     assert {p.field for p in caught.value.fields} == {"bookingId", "tableIds"}
     with pytest.raises(NotFound):
-        await assign.propose_tables(pool, world.staff(), str(uuid.uuid4()), [], CONFIG)
-    unknown = await assign.propose_tables(
+        await flows.propose_tables(pool, world.staff(), str(uuid.uuid4()), [], CONFIG)
+    unknown = await flows.propose_tables(
         pool, world.staff(), str(world.bookings["Ada"]), [str(uuid.uuid4())], CONFIG
     )
     assert [v.code for v in unknown.violations] == ["TABLE_UNKNOWN"]
@@ -121,7 +121,7 @@ async def test_conflict__clears_for_the_waiting_staff_when_the_holder_cancels(po
     events = live.session_events(pool, hub, world.staff("a"), str(waiting.id))
     snapshot = await anext(events)
     assert isinstance(snapshot, Snapshot) and snapshot.data.violations
-    await assign.cancel_assignment_session(pool, world.staff("b"), str(held.id), CONFIG)
+    await flows.cancel_assignment_session(pool, world.staff("b"), str(held.id), CONFIG)
     update = await asyncio.wait_for(anext(events), 5)
     await events.aclose()
     assert isinstance(update, Delta)
@@ -148,12 +148,12 @@ async def test_unrelated_change__never_touches_a_session(pool) -> None:
     assert waiting.status == "PROPOSED"
     # Other tables, and the same table at another time, in every flow:
     other = await propose(world, "Ada", "T2", user="b")
-    await assign.confirm_assignment(pool, world.staff("b"), str(other.id), None, CONFIG)
+    await flows.confirm_assignment(pool, world.staff("b"), str(other.id), None, CONFIG)
     late = await propose(world, "Late", "T1", user="c")
     assert late.status == "HELD"
-    await assign.cancel_assignment_session(pool, world.staff("c"), str(late.id), CONFIG)
-    await assign.auto_assign(pool, world.staff("c"), str(world.bookings["Late"]), CONFIG)
-    await assign.set_booking_status(
+    await flows.cancel_assignment_session(pool, world.staff("c"), str(late.id), CONFIG)
+    await flows.auto_assign(pool, world.staff("c"), str(world.bookings["Late"]), CONFIG)
+    await flows.set_booking_status(
         pool, world.staff("c"), str(world.bookings["Late"]), "CANCELLED", None, CONFIG
     )
     after = await reads.assignment_session(pool, world.staff("a"), str(waiting.id))
@@ -164,7 +164,7 @@ async def test_unrelated_change__never_touches_a_session(pool) -> None:
 async def test_confirm__holds_become_the_assignment_and_the_booking_is_confirmed(pool) -> None:
     world = await small_world(pool)
     held = await propose(world, "Cy", "T2", "T3")
-    done = await assign.confirm_assignment(pool, world.staff(), str(held.id), held.version, CONFIG)
+    done = await flows.confirm_assignment(pool, world.staff(), str(held.id), held.version, CONFIG)
     assert done.status == "CONFIRMED" and done.hold_expires_at is None
     assert done.booking.status == "CONFIRMED"
     assert [t.label for t in done.booking.tables] == ["T2", "T3"]
@@ -174,7 +174,7 @@ async def test_confirm__holds_become_the_assignment_and_the_booking_is_confirmed
         ("T3", "ASSIGNMENT", None),
     ]
     with pytest.raises(SessionNotActive) as caught:
-        await assign.confirm_assignment(pool, world.staff(), str(held.id), None, CONFIG)
+        await flows.confirm_assignment(pool, world.staff(), str(held.id), None, CONFIG)
     assert caught.value.status == "CONFIRMED"
 
 
@@ -183,7 +183,7 @@ async def test_confirm__stale_version_writes_nothing(pool) -> None:
     held = await propose(world, "Ada", "T2")
     again = await propose(world, "Ada", "T2")
     with pytest.raises(StaleVersion) as caught:
-        await assign.confirm_assignment(pool, world.staff(), str(held.id), held.version, CONFIG)
+        await flows.confirm_assignment(pool, world.staff(), str(held.id), held.version, CONFIG)
     assert caught.value.current_version == again.version
     assert [r["kind"] for r in await world.live_allocations()] == ["HOLD"]
 
@@ -191,14 +191,14 @@ async def test_confirm__stale_version_writes_nothing(pool) -> None:
 async def test_confirm__replaces_the_earlier_assignment_even_on_the_same_table(pool) -> None:
     world = await small_world(pool)
     first = await propose(world, "Cy", "T4")
-    await assign.confirm_assignment(pool, world.staff(), str(first.id), None, CONFIG)
+    await flows.confirm_assignment(pool, world.staff(), str(first.id), None, CONFIG)
     # Re-assign the party of 4 to T2 + T3, then back onto T4 (a table it already has).
     moved = await propose(world, "Cy", "T2", "T3")
     assert moved.status == "HELD" and moved.id != first.id
-    done = await assign.confirm_assignment(pool, world.staff(), str(moved.id), None, CONFIG)
+    done = await flows.confirm_assignment(pool, world.staff(), str(moved.id), None, CONFIG)
     assert [t.label for t in done.booking.tables] == ["T2", "T3"]
     back = await propose(world, "Cy", "T4")
-    done = await assign.confirm_assignment(pool, world.staff(), str(back.id), None, CONFIG)
+    done = await flows.confirm_assignment(pool, world.staff(), str(back.id), None, CONFIG)
     assert [t.label for t in done.booking.tables] == ["T4"]
     assert [(r["label"], r["kind"]) for r in await world.live_allocations()] == [
         ("T4", "ASSIGNMENT")
@@ -210,7 +210,7 @@ async def test_confirm__cancels_other_staff_sessions_for_the_booking(pool) -> No
     mine = await propose(world, "Cy", "T4", user="a")
     theirs = await propose(world, "Cy", "T2", "T3", user="b")
     assert theirs.status == "HELD"
-    await assign.confirm_assignment(pool, world.staff("a"), str(mine.id), None, CONFIG)
+    await flows.confirm_assignment(pool, world.staff("a"), str(mine.id), None, CONFIG)
     other = await reads.assignment_session(pool, world.staff("b"), str(theirs.id))
     assert other is not None and other.status == "CANCELLED"
     assert [r["label"] for r in await world.live_allocations()] == ["T4"]
@@ -220,16 +220,16 @@ async def test_cancel__releases_the_hold_and_only_the_owner_or_an_admin_may(pool
     world = await small_world(pool)
     held = await propose(world, "Ada", "T2", user="a")
     with pytest.raises(Forbidden):
-        await assign.cancel_assignment_session(pool, world.staff("b"), str(held.id), CONFIG)
+        await flows.cancel_assignment_session(pool, world.staff("b"), str(held.id), CONFIG)
     with pytest.raises(Forbidden):
-        await assign.confirm_assignment(pool, world.staff("b"), str(held.id), None, CONFIG)
+        await flows.confirm_assignment(pool, world.staff("b"), str(held.id), None, CONFIG)
     with pytest.raises(Forbidden):
         await reads.assignment_session(pool, world.staff("b"), str(held.id))
-    cancelled = await assign.cancel_assignment_session(pool, world.admin, str(held.id), CONFIG)
+    cancelled = await flows.cancel_assignment_session(pool, world.admin, str(held.id), CONFIG)
     assert cancelled.status == "CANCELLED"
     assert await world.live_allocations() == []
     with pytest.raises(SessionNotActive):
-        await assign.cancel_assignment_session(pool, world.staff("a"), str(held.id), CONFIG)
+        await flows.cancel_assignment_session(pool, world.staff("a"), str(held.id), CONFIG)
     fresh = await propose(world, "Ada", "T2", user="a")  # a new session after a closed one
     assert fresh.id != held.id and fresh.status == "HELD"
 
@@ -237,7 +237,7 @@ async def test_cancel__releases_the_hold_and_only_the_owner_or_an_admin_may(pool
 async def test_auto_assign__takes_the_best_free_tables(pool) -> None:
     world = await small_world(pool)
     await propose(world, "Ada", "T2", user="b")  # T2 held for Ada
-    result = await assign.auto_assign(pool, world.staff(), str(world.bookings["Ben"]), CONFIG)
+    result = await flows.auto_assign(pool, world.staff(), str(world.bookings["Ben"]), CONFIG)
     # Ben (2) would fit T1 (1-2) exactly: the best candidate.
     assert [t.label for t in result.tables] == ["T1"]
     assert result.booking.status == "CONFIRMED" and result.booking.tables == result.tables
@@ -254,26 +254,26 @@ async def test_auto_assign__no_tables_lists_why_the_best_failed(pool) -> None:
     await world.add_booking("Ada", party=2)
     await world.add_booking("Ben", party=2)
     await world.add_booking("Big", party=20)
-    await assign.auto_assign(pool, world.staff(), str(world.bookings["Ada"]), CONFIG)
+    await flows.auto_assign(pool, world.staff(), str(world.bookings["Ada"]), CONFIG)
     with pytest.raises(NoTablesAvailable) as caught:
-        await assign.auto_assign(pool, world.staff(), str(world.bookings["Ben"]), CONFIG)
+        await flows.auto_assign(pool, world.staff(), str(world.bookings["Ben"]), CONFIG)
     (why,) = caught.value.violations
     assert why.code == "TABLE_CONFLICT" and why.conflicting_booking_id == world.bookings["Ada"]
     with pytest.raises(NoTablesAvailable) as caught:
-        await assign.auto_assign(pool, world.staff(), str(world.bookings["Big"]), CONFIG)
+        await flows.auto_assign(pool, world.staff(), str(world.bookings["Big"]), CONFIG)
     assert [v.code for v in caught.value.violations] == ["CAPACITY_TOO_SMALL"]
 
 
 async def test_set_booking_status__cancel_releases_tables_and_closes_sessions(pool) -> None:
     world = await small_world(pool)
     first = await propose(world, "Cy", "T4", user="a")
-    await assign.confirm_assignment(pool, world.staff("a"), str(first.id), None, CONFIG)
+    await flows.confirm_assignment(pool, world.staff("a"), str(first.id), None, CONFIG)
     open_session = await propose(world, "Cy", "T2", "T3", user="b")
     waiting = await propose(world, "Ada", "T2", user="c")
     assert [v.code for v in waiting.violations] == ["TABLE_CONFLICT"]
     booking = await reads.booking(pool, world.staff(), str(world.bookings["Cy"]))
     assert booking is not None
-    cancelled = await assign.set_booking_status(
+    cancelled = await flows.set_booking_status(
         pool, world.staff(), str(booking.id), "CANCELLED", booking.version, CONFIG
     )
     assert cancelled.status == "CANCELLED" and cancelled.tables == ()
@@ -283,27 +283,25 @@ async def test_set_booking_status__cancel_releases_tables_and_closes_sessions(po
     cleared = await reads.assignment_session(pool, world.staff("c"), str(waiting.id))
     assert cleared is not None and cleared.violations == ()
     with pytest.raises(InvalidBookingTransition):
-        await assign.set_booking_status(
-            pool, world.staff(), str(booking.id), "SEATED", None, CONFIG
-        )
+        await flows.set_booking_status(pool, world.staff(), str(booking.id), "SEATED", None, CONFIG)
 
 
 async def test_set_booking_status__valid_moves_only_with_version_check(pool) -> None:
     world = await small_world(pool)
     bid = str(world.bookings["Ada"])
-    seated = await assign.set_booking_status(pool, world.staff(), bid, "SEATED", None, CONFIG)
+    seated = await flows.set_booking_status(pool, world.staff(), bid, "SEATED", None, CONFIG)
     with pytest.raises(StaleVersion):
-        await assign.set_booking_status(
+        await flows.set_booking_status(
             pool, world.staff(), bid, "COMPLETED", seated.version - 1, CONFIG
         )
-    done = await assign.set_booking_status(
+    done = await flows.set_booking_status(
         pool, world.staff(), bid, "COMPLETED", seated.version, CONFIG
     )
     assert done.status == "COMPLETED"
     with pytest.raises(InvalidBookingTransition) as caught:
-        await assign.set_booking_status(pool, world.staff(), bid, "PENDING", None, CONFIG)
+        await flows.set_booking_status(pool, world.staff(), bid, "PENDING", None, CONFIG)
     assert "final" in caught.value.message
-    refused = await assign.propose_tables(pool, world.staff(), bid, world.table_ids("T1"), CONFIG)
+    refused = await flows.propose_tables(pool, world.staff(), bid, world.table_ids("T1"), CONFIG)
     assert [v.code for v in refused.violations] == ["BOOKING_NOT_ASSIGNABLE"]
 
 
@@ -314,6 +312,6 @@ async def test_confirm__a_hold_taken_by_a_table_conflict_is_reported(pool) -> No
     async with __import__("db.pool").pool.tenant_transaction(pool, world.tenant) as conn:
         await conn.execute("update bookings set status = 'NO_SHOW' where id = $1", held.booking.id)
     with pytest.raises(TableConflict) as caught:
-        await assign.confirm_assignment(pool, world.staff(), str(held.id), None, CONFIG)
+        await flows.confirm_assignment(pool, world.staff(), str(held.id), None, CONFIG)
     assert [v.code for v in caught.value.violations] == ["BOOKING_NOT_ASSIGNABLE"]
     assert [r["kind"] for r in await world.live_allocations()] == ["HOLD"]

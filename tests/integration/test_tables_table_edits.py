@@ -13,9 +13,9 @@ import pytest
 
 from services.errors import Forbidden, InvalidInput, NotFound, StaleVersion
 from services.realtime.stream import Delta, Snapshot
-from services.tables import assign, live, reads, setup
+from services.tables import flows, live, reads, setup
 from services.tables.errors import NoTablesAvailable, TableConflict
-from services.tables.setup import TableEdit
+from services.tables.model import TableEdit
 from tests.integration.test_tables_sessions import propose, small_world
 from tests.integration.test_tables_setup import CONFIG, EVENING, World, fields, make_world
 
@@ -68,7 +68,7 @@ async def test_update__a_table_out_of_service_is_offered_no_more_until_it_is_bac
     for label in ("T2", "T3"):  # combined with T1 or each other, they would seat six too
         await edit(world, label, active=False)
     with pytest.raises(NoTablesAvailable):
-        await assign.auto_assign(pool, world.staff(), str(world.bookings["Cy"]), CONFIG)
+        await flows.auto_assign(pool, world.staff(), str(world.bookings["Cy"]), CONFIG)
 
     await edit(world, "T4", active=True)
     assert (await propose(world, "Cy", "T4")).status == "HELD"
@@ -111,7 +111,7 @@ async def test_update__holds_and_assignments_stay_and_confirm_checks_again(pool)
     await edit(world, "T2", active=False)
     assert [h["label"] for h in await world.live_allocations()] == ["T2"]
     with pytest.raises(TableConflict) as caught:
-        await assign.confirm_assignment(pool, world.staff(), str(held.id), None, CONFIG)
+        await flows.confirm_assignment(pool, world.staff(), str(held.id), None, CONFIG)
     assert [v.code for v in caught.value.violations] == ["TABLE_INACTIVE"]
     assert [h["kind"] for h in await world.live_allocations()] == ["HOLD"]
 

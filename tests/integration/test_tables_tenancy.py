@@ -10,7 +10,7 @@ import pytest
 from db.pool import tenant_transaction
 from services.core.principal import Principal, Role
 from services.errors import Forbidden, NotFound
-from services.tables import assign, live, reads, setup
+from services.tables import flows, live, reads, setup
 from tests.integration.test_tables_setup import CONFIG, EVENING, make_world, principal
 
 
@@ -19,7 +19,7 @@ async def test_other_tenant__can_neither_read_change_nor_subscribe(pool, hub) ->
     await world.add_table("T1", 1, 4)
     await world.add_table("T2", 1, 4)
     bid = str(await world.add_booking("Ada", party=2))
-    held = await assign.propose_tables(pool, world.staff(), bid, world.table_ids("T1"), CONFIG)
+    held = await flows.propose_tables(pool, world.staff(), bid, world.table_ids("T1"), CONFIG)
     rid, sid, t1 = str(world.restaurant_id), str(held.id), world.table_ids("T1")
     window = (EVENING - timedelta(hours=1), EVENING + timedelta(hours=4))
 
@@ -37,11 +37,11 @@ async def test_other_tenant__can_neither_read_change_nor_subscribe(pool, hub) ->
 
     # Change: the same NotFound as for an id that never existed.
     attempts = [
-        assign.propose_tables(pool, intruder, bid, t1, CONFIG),
-        assign.confirm_assignment(pool, intruder, sid, None, CONFIG),
-        assign.cancel_assignment_session(pool, intruder, sid, CONFIG),
-        assign.auto_assign(pool, intruder, bid, CONFIG),
-        assign.set_booking_status(pool, intruder, bid, "CANCELLED", None, CONFIG),
+        flows.propose_tables(pool, intruder, bid, t1, CONFIG),
+        flows.confirm_assignment(pool, intruder, sid, None, CONFIG),
+        flows.cancel_assignment_session(pool, intruder, sid, CONFIG),
+        flows.auto_assign(pool, intruder, bid, CONFIG),
+        flows.set_booking_status(pool, intruder, bid, "CANCELLED", None, CONFIG),
         setup.create_dining_table(pool, intruder, rid, "X1", "Main", 1, 2),
         setup.create_booking(pool, intruder, rid, "Eve", 2, *window),
     ]
@@ -67,7 +67,7 @@ async def test_row_level_security__hides_every_tables_row_from_another_tenant(po
     world = await make_world(pool)
     await world.add_table("T1")
     bid = str(await world.add_booking("Ada"))
-    await assign.propose_tables(pool, world.staff(), bid, world.table_ids("T1"), CONFIG)
+    await flows.propose_tables(pool, world.staff(), bid, world.table_ids("T1"), CONFIG)
     tables = (
         "restaurants",
         "dining_tables",
@@ -89,7 +89,7 @@ async def test_roles__only_staff_and_admins_work_with_tables(pool, hub) -> None:
     bid = str(await world.add_booking("Ada"))
     player = Principal("p", world.tenant, frozenset({Role.PLAYER}))
     with pytest.raises(Forbidden):
-        await assign.propose_tables(pool, player, bid, world.table_ids("T1"), CONFIG)
+        await flows.propose_tables(pool, player, bid, world.table_ids("T1"), CONFIG)
     with pytest.raises(Forbidden):
         await reads.booking(pool, player, bid)
     with pytest.raises(Forbidden):

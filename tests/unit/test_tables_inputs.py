@@ -13,10 +13,15 @@ from hypothesis import strategies as st
 
 from services.core.ids import parse_id
 from services.errors import Problems
-from services.tables import inputs, lifecycle
-from services.tables.common import booking_info
-from services.tables.rules import BOOKING_STATUSES, Violation
-from services.tables.views import violation_from_json, violations_to_json
+from services.tables import inputs, rules
+from services.tables.model import (
+    BookingStatus,
+    Violation,
+    ViolationCode,
+    violation_from_json,
+    violations_to_json,
+)
+from services.tables.rules import booking_info
 
 START = datetime(2031, 6, 1, 18, 0, tzinfo=UTC)
 
@@ -83,30 +88,36 @@ def test_party_size__one_to_fifty() -> None:
     )
 
 
-@given(st.sampled_from(sorted(BOOKING_STATUSES)), st.sampled_from(sorted(BOOKING_STATUSES)))
+@given(st.sampled_from(sorted(BookingStatus)), st.sampled_from(sorted(BookingStatus)))
 def test_lifecycle__final_statuses_never_move_and_every_refusal_explains(a: str, b: str) -> None:
     if a in ("COMPLETED", "CANCELLED", "NO_SHOW") and a != b:
-        assert not lifecycle.can_move(a, b)
-        assert "final" in lifecycle.refusal(a, b)
-    if not lifecycle.can_move(a, b):
-        assert b in lifecycle.refusal(a, b) or "final" in lifecycle.refusal(a, b)
-    assert lifecycle.can_move(a, a)
-    if lifecycle.releases_tables(b):
-        assert lifecycle.closes_sessions(b)
+        assert not rules.can_move(a, b)
+        assert "final" in rules.refusal(a, b)
+    if not rules.can_move(a, b):
+        assert b in rules.refusal(a, b) or "final" in rules.refusal(a, b)
+    assert rules.can_move(a, a)
+    if rules.releases_tables(b):
+        assert rules.closes_sessions(b)
 
 
 def test_lifecycle__the_usual_evening() -> None:
     path = ["PENDING", "CONFIRMED", "SEATED", "COMPLETED"]
-    assert all(lifecycle.can_move(x, y) for x, y in itertools.pairwise(path))
-    assert lifecycle.can_move("PENDING", "SEATED")  # a walk-in
-    assert not lifecycle.can_move("SEATED", "CANCELLED")
-    assert not lifecycle.can_move("CONFIRMED", "PENDING")
+    assert all(rules.can_move(x, y) for x, y in itertools.pairwise(path))
+    assert rules.can_move("PENDING", "SEATED")  # a walk-in
+    assert not rules.can_move("SEATED", "CANCELLED")
+    assert not rules.can_move("CONFIRMED", "PENDING")
 
 
 ids = st.uuids()
 violations = st.builds(
     Violation,
-    code=st.sampled_from(["TABLE_CONFLICT", "CAPACITY_TOO_SMALL", "TABLE_UNKNOWN"]),
+    code=st.sampled_from(
+        [
+            ViolationCode.TABLE_CONFLICT,
+            ViolationCode.CAPACITY_TOO_SMALL,
+            ViolationCode.TABLE_UNKNOWN,
+        ]
+    ),
     message=st.text(max_size=80),
     table_ids=st.tuples(ids, ids) | st.tuples(ids) | st.just(()),
     conflicting_booking_id=st.none() | ids,

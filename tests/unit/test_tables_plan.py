@@ -18,15 +18,10 @@ from hypothesis import strategies as st
 
 from services.errors import StaleVersion
 from services.tables import plan
+from services.tables.candidates import rank_candidates
 from services.tables.errors import SessionNotActive, TableConflict
+from services.tables.model import AllocationKind, ReleaseReason, SessionStatus
 from services.tables.plan import (
-    CANCELLED,
-    CONFIRMED,
-    EXPIRED,
-    HELD,
-    PROPOSED,
-    RELEASED,
-    UNASSIGNED,
     CandidateState,
     Plan,
     Scope,
@@ -35,13 +30,10 @@ from services.tables.plan import (
     assignment_after,
 )
 from services.tables.rules import (
-    ASSIGNMENT,
-    HOLD,
     AllocationInfo,
     BookingInfo,
     RulesConfig,
     TableInfo,
-    rank_candidates,
     validate,
 )
 from tests.support.tables import END, OTHER_BOOKING, RESTAURANT, START, alloc, new_id, table
@@ -60,7 +52,7 @@ def booking(
 
 def session(
     user: str = "ana",
-    status: str = PROPOSED,
+    status: str = SessionStatus.PROPOSED,
     proposed: Sequence[TableInfo] = (),
     expires: datetime | None = None,
     version: int = 1,
@@ -98,18 +90,18 @@ def test_propose__clean_tables_are_held_until_now_plus_the_ttl_in_a_new_session(
     t1, t2 = table("T1"), table("T2")
     p = propose(scope([t1, t2], b=booking(party=6)), t1, t2)
     assert p.session is not None and p.session.new
-    assert (p.session.status, p.session.hold_expires_at) == (HELD, NOW + TTL)
+    assert (p.session.status, p.session.hold_expires_at) == (SessionStatus.HELD, NOW + TTL)
     assert [(n.table_id, n.kind, n.session_id) for n in p.insert] == [
-        (t1.id, HOLD, p.session.id),
-        (t2.id, HOLD, p.session.id),
+        (t1.id, AllocationKind.HOLD, p.session.id),
+        (t2.id, AllocationKind.HOLD, p.session.id),
     ]
     assert not p.release and not p.close and p.booking_status is None
 
 
 def test_propose__the_same_tables_again_extend_the_hold_of_the_same_session() -> None:
     t1 = table("T1")
-    mine = session(status=HELD, proposed=[t1], expires=NOW + timedelta(seconds=30))
-    hold = alloc(t1, BOOKING, HOLD, mine.id, NOW + timedelta(seconds=30))
+    mine = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW + timedelta(seconds=30))
+    hold = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW + timedelta(seconds=30))
     p = propose(scope([t1], [hold], [mine]), t1)
     assert p.session is not None and (p.session.id, p.session.new) == (mine.id, False)
     assert p.extend == (hold.id,) and p.extend_until == NOW + TTL
@@ -118,39 +110,43 @@ def test_propose__the_same_tables_again_extend_the_hold_of_the_same_session() ->
 
 def test_propose__other_tables_release_the_previous_hold() -> None:
     t1, t2 = table("T1"), table("T2")
-    mine = session(status=HELD, proposed=[t1], expires=NOW + TTL)
-    hold = alloc(t1, BOOKING, HOLD, mine.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW + TTL)
+    hold = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
     p = propose(scope([t1, t2], [hold], [mine]), t2)
-    assert p.release == {hold.id: RELEASED}
+    assert p.release == {hold.id: ReleaseReason.RELEASED}
     assert [n.table_id for n in p.insert] == [t2.id]
 
 
 def test_propose__broken_rules_hold_nothing_release_the_hold_and_say_why() -> None:
     t1, small = table("T1"), table("S", 1, 2)
-    mine = session(status=HELD, proposed=[t1], expires=NOW + TTL)
-    hold = alloc(t1, BOOKING, HOLD, mine.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW + TTL)
+    hold = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
     p = propose(scope([t1, small], [hold], [mine], b=booking(party=4)), small)
-    assert p.session is not None and p.session.status == PROPOSED
+    assert p.session is not None and p.session.status == SessionStatus.PROPOSED
     assert [v.code for v in p.session.violations] == ["CAPACITY_TOO_SMALL"]
     assert p.session.hold_expires_at is None and not p.insert
-    assert p.release == {hold.id: RELEASED}
+    assert p.release == {hold.id: ReleaseReason.RELEASED}
 
 
 def test_propose__an_empty_list_releases_the_hold_and_leaves_the_session_proposed() -> None:
     t1 = table("T1")
-    mine = session(status=HELD, proposed=[t1], expires=NOW + TTL)
-    hold = alloc(t1, BOOKING, HOLD, mine.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW + TTL)
+    hold = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
     p = propose(scope([t1], [hold], [mine]))
     assert p.session is not None
-    assert (p.session.status, p.session.proposed, p.session.violations) == (PROPOSED, (), ())
-    assert p.release == {hold.id: RELEASED}
+    assert (p.session.status, p.session.proposed, p.session.violations) == (
+        SessionStatus.PROPOSED,
+        (),
+        (),
+    )
+    assert p.release == {hold.id: ReleaseReason.RELEASED}
 
 
 def test_propose__another_bookings_hold_is_a_conflict_naming_it() -> None:
     t1 = table("T1")
-    theirs = alloc(t1, OTHER_BOOKING, HOLD, new_id(), NOW + TTL)
+    theirs = alloc(t1, OTHER_BOOKING, AllocationKind.HOLD, new_id(), NOW + TTL)
     p = propose(scope([t1], [theirs]), t1)
-    assert p.session is not None and p.session.status == PROPOSED
+    assert p.session is not None and p.session.status == SessionStatus.PROPOSED
     assert [(v.code, v.conflicting_booking_id) for v in p.session.violations] == [
         ("TABLE_CONFLICT", OTHER_BOOKING)
     ]
@@ -159,12 +155,19 @@ def test_propose__another_bookings_hold_is_a_conflict_naming_it() -> None:
 
 def test_propose__takes_over_a_table_whose_hold_ran_out_and_expires_that_session() -> None:
     t1, t2 = table("T1"), table("T2")
-    old = session(user="bo", status=HELD, proposed=[t1, t2], expires=NOW - timedelta(seconds=1))
-    ran_out = [alloc(t, OTHER_BOOKING, HOLD, old.id, NOW - timedelta(seconds=1)) for t in (t1, t2)]
+    old = session(
+        user="bo", status=SessionStatus.HELD, proposed=[t1, t2], expires=NOW - timedelta(seconds=1)
+    )
+    ran_out = [
+        alloc(t, OTHER_BOOKING, AllocationKind.HOLD, old.id, NOW - timedelta(seconds=1))
+        for t in (t1, t2)
+    ]
     p = propose(scope([t1, t2], ran_out, stale=[old]), t1)
-    assert p.session is not None and p.session.status == HELD
-    assert p.close == {old.id: EXPIRED}
-    assert p.release == {a.id: EXPIRED for a in ran_out}  # all of its holds, not just T1's
+    assert p.session is not None and p.session.status == SessionStatus.HELD
+    assert p.close == {old.id: SessionStatus.EXPIRED}
+    assert p.release == {
+        a.id: ReleaseReason.EXPIRED for a in ran_out
+    }  # all of its holds, not just T1's
     assert [n.table_id for n in p.insert] == [t1.id]
 
 
@@ -173,8 +176,8 @@ def test_propose__takes_over_a_table_whose_hold_ran_out_and_expires_that_session
 
 def held_scope() -> tuple[Scope, SessionState, TableInfo, AllocationInfo]:
     t1 = table("T1")
-    mine = session(status=HELD, proposed=[t1], expires=NOW + TTL, version=3)
-    hold = alloc(t1, BOOKING, HOLD, mine.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW + TTL, version=3)
+    hold = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
     return scope([t1], [hold], [mine]), mine, t1, hold
 
 
@@ -183,7 +186,7 @@ def test_confirm__holds_become_the_assignment_and_the_booking_is_confirmed() -> 
     p = plan.confirm(s, mine.id, 3, RULES)
     assert p.convert == (hold.id,) and not p.insert
     assert p.session is not None and (p.session.status, p.session.hold_expires_at) == (
-        CONFIRMED,
+        SessionStatus.CONFIRMED,
         None,
     )
     assert p.booking_status == "CONFIRMED" and p.refusal is None
@@ -192,22 +195,33 @@ def test_confirm__holds_become_the_assignment_and_the_booking_is_confirmed() -> 
 
 def test_confirm__replaces_the_earlier_assignment_and_cancels_other_sessions() -> None:
     t1, t2 = table("T1"), table("T2")
-    mine = session(status=HELD, proposed=[t2], expires=NOW + TTL)
-    other = session(user="bo", status=HELD, proposed=[t1], expires=NOW + TTL)
-    earlier = alloc(t1, BOOKING, ASSIGNMENT)
-    my_hold = alloc(t2, BOOKING, HOLD, mine.id, NOW + TTL)
-    their_hold = alloc(t1, BOOKING, HOLD, other.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t2], expires=NOW + TTL)
+    other = session(user="bo", status=SessionStatus.HELD, proposed=[t1], expires=NOW + TTL)
+    earlier = alloc(t1, BOOKING, AllocationKind.ASSIGNMENT)
+    my_hold = alloc(t2, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
+    their_hold = alloc(t1, BOOKING, AllocationKind.HOLD, other.id, NOW + TTL)
     s = scope(
         [t1, t2], [earlier, my_hold, their_hold], [mine, other], b=booking(status="CONFIRMED")
     )
     p = plan.confirm(s, mine.id, None, RULES)
-    assert p.release == {earlier.id: UNASSIGNED, their_hold.id: RELEASED}
-    assert p.close == {other.id: CANCELLED}
+    assert p.release == {
+        earlier.id: ReleaseReason.UNASSIGNED,
+        their_hold.id: ReleaseReason.RELEASED,
+    }
+    assert p.close == {other.id: SessionStatus.CANCELLED}
     assert p.booking_status == "CONFIRMED"  # already confirmed; its version still moves
     assert assignment_after(s, p) == [t2.id]
 
 
-@pytest.mark.parametrize("status", [PROPOSED, CONFIRMED, CANCELLED, EXPIRED])
+@pytest.mark.parametrize(
+    "status",
+    [
+        SessionStatus.PROPOSED,
+        SessionStatus.CONFIRMED,
+        SessionStatus.CANCELLED,
+        SessionStatus.EXPIRED,
+    ],
+)
 def test_confirm__a_session_that_is_not_held_is_refused_with_its_status(status: str) -> None:
     t1 = table("T1")
     closed = session(status=status, proposed=[t1])
@@ -218,12 +232,12 @@ def test_confirm__a_session_that_is_not_held_is_refused_with_its_status(status: 
 
 def test_confirm__a_hold_that_ran_out_is_expired_then_refused() -> None:
     t1 = table("T1")
-    mine = session(status=HELD, proposed=[t1], expires=NOW)
-    hold = alloc(t1, BOOKING, HOLD, mine.id, NOW)
+    mine = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW)
+    hold = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW)
     p = plan.confirm(scope([t1], [hold], [mine]), mine.id, None, RULES)
-    assert p.session is not None and p.session.status == EXPIRED
-    assert p.release == {hold.id: EXPIRED} and not p.convert
-    assert isinstance(p.refusal, SessionNotActive) and p.refusal.status == EXPIRED
+    assert p.session is not None and p.session.status == SessionStatus.EXPIRED
+    assert p.release == {hold.id: ReleaseReason.EXPIRED} and not p.convert
+    assert isinstance(p.refusal, SessionNotActive) and p.refusal.status == SessionStatus.EXPIRED
 
 
 def test_confirm__a_stale_expected_version_is_refused_with_the_current_one() -> None:
@@ -235,8 +249,8 @@ def test_confirm__a_stale_expected_version_is_refused_with_the_current_one() -> 
 
 def test_confirm__tables_that_no_longer_pass_the_rules_are_a_conflict() -> None:
     t1 = table("T1")
-    mine = session(status=HELD, proposed=[t1], expires=NOW + TTL)
-    hold = alloc(t1, BOOKING, HOLD, mine.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW + TTL)
+    hold = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
     s = scope([t1], [hold], [mine], b=booking(status="CANCELLED"))
     with pytest.raises(TableConflict) as caught:
         plan.confirm(s, mine.id, None, RULES)
@@ -245,8 +259,8 @@ def test_confirm__tables_that_no_longer_pass_the_rules_are_a_conflict() -> None:
 
 def test_confirm__a_proposed_table_without_its_hold_is_a_conflict() -> None:
     t1, t2 = table("T1"), table("T2")
-    mine = session(status=HELD, proposed=[t1, t2], expires=NOW + TTL)
-    only_t1 = alloc(t1, BOOKING, HOLD, mine.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t1, t2], expires=NOW + TTL)
+    only_t1 = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
     s = scope([t1, t2], [only_t1], [mine], b=booking(party=6))
     with pytest.raises(TableConflict) as caught:
         plan.confirm(s, mine.id, None, RULES)
@@ -258,12 +272,12 @@ def test_confirm__a_proposed_table_without_its_hold_is_a_conflict() -> None:
 def test_cancel__releases_the_hold_and_closes_the_session() -> None:
     s, mine, _, hold = held_scope()
     p = plan.cancel(s, mine.id, RULES)
-    assert p.release == {hold.id: RELEASED}
+    assert p.release == {hold.id: ReleaseReason.RELEASED}
     assert p.session is not None and (p.session.status, p.session.hold_expires_at) == (
-        CANCELLED,
+        SessionStatus.CANCELLED,
         None,
     )
-    closed = session(status=CANCELLED)
+    closed = session(status=SessionStatus.CANCELLED)
     with pytest.raises(SessionNotActive):
         plan.cancel(scope([], sessions=[closed]), closed.id, RULES)
 
@@ -277,7 +291,9 @@ def test_auto_assign__takes_the_first_candidate_that_still_fits() -> None:
     taken = alloc(ranked[0].tables[0])  # the best one was taken meanwhile
     p = plan.auto_assign(scope([t1, t2], [taken]), ranked, RULES)
     assert p is not None
-    assert [(n.table_id, n.kind) for n in p.insert] == [(ranked[1].tables[0].id, ASSIGNMENT)]
+    assert [(n.table_id, n.kind) for n in p.insert] == [
+        (ranked[1].tables[0].id, AllocationKind.ASSIGNMENT)
+    ]
     assert p.booking_status == "CONFIRMED"
 
 
@@ -289,42 +305,46 @@ def test_auto_assign__none_when_every_candidate_was_taken() -> None:
 
 def test_auto_assign__keeps_the_same_assignment_and_cancels_open_sessions() -> None:
     t1 = table("T1")
-    mine = session(status=HELD, proposed=[t1], expires=NOW + TTL)
-    earlier = alloc(t1, BOOKING, ASSIGNMENT)
-    hold = alloc(t1, BOOKING, HOLD, mine.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW + TTL)
+    earlier = alloc(t1, BOOKING, AllocationKind.ASSIGNMENT)
+    hold = alloc(t1, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
     s = scope([t1], [earlier, hold], [mine])
     ranked = rank_candidates(booking(), {t1.id: t1}, [], NOW, RULES)
     p = plan.auto_assign(s, ranked, RULES)
     assert p is not None and not p.insert and earlier.id not in p.release
-    assert p.close == {mine.id: CANCELLED} and p.release == {hold.id: RELEASED}
+    assert p.close == {mine.id: SessionStatus.CANCELLED} and p.release == {
+        hold.id: ReleaseReason.RELEASED
+    }
 
 
 def test_set_status__cancel_gives_every_table_back_and_closes_sessions() -> None:
     t1, t2 = table("T1"), table("T2")
-    mine = session(status=HELD, proposed=[t2], expires=NOW + TTL)
-    assigned = alloc(t1, BOOKING, ASSIGNMENT)
-    hold = alloc(t2, BOOKING, HOLD, mine.id, NOW + TTL)
+    mine = session(status=SessionStatus.HELD, proposed=[t2], expires=NOW + TTL)
+    assigned = alloc(t1, BOOKING, AllocationKind.ASSIGNMENT)
+    hold = alloc(t2, BOOKING, AllocationKind.HOLD, mine.id, NOW + TTL)
     p = plan.set_status(scope([t1, t2], [assigned, hold], [mine]), "CANCELLED", RULES)
-    assert p.release == {assigned.id: UNASSIGNED, hold.id: RELEASED}
-    assert p.close == {mine.id: CANCELLED} and p.booking_status == "CANCELLED"
+    assert p.release == {assigned.id: ReleaseReason.UNASSIGNED, hold.id: ReleaseReason.RELEASED}
+    assert p.close == {mine.id: SessionStatus.CANCELLED} and p.booking_status == "CANCELLED"
 
 
 def test_set_status__completed_closes_sessions_but_keeps_the_tables() -> None:
     t1 = table("T1")
-    assigned = alloc(t1, BOOKING, ASSIGNMENT)
-    proposing = session(status=PROPOSED, proposed=[t1])
+    assigned = alloc(t1, BOOKING, AllocationKind.ASSIGNMENT)
+    proposing = session(status=SessionStatus.PROPOSED, proposed=[t1])
     p = plan.set_status(scope([t1], [assigned], [proposing]), "COMPLETED", RULES)
-    assert not p.release and p.close == {proposing.id: CANCELLED}
+    assert not p.release and p.close == {proposing.id: SessionStatus.CANCELLED}
 
 
 def test_expire__only_holds_that_ran_out() -> None:
     t1, t2 = table("T1"), table("T2")
-    due = session(status=HELD, proposed=[t1], expires=NOW)
-    later = session(user="bo", status=HELD, proposed=[t2], expires=NOW + TTL)
-    due_hold = alloc(t1, BOOKING, HOLD, due.id, NOW)
-    later_hold = alloc(t2, BOOKING, HOLD, later.id, NOW + TTL)
+    due = session(status=SessionStatus.HELD, proposed=[t1], expires=NOW)
+    later = session(user="bo", status=SessionStatus.HELD, proposed=[t2], expires=NOW + TTL)
+    due_hold = alloc(t1, BOOKING, AllocationKind.HOLD, due.id, NOW)
+    later_hold = alloc(t2, BOOKING, AllocationKind.HOLD, later.id, NOW + TTL)
     p = plan.expire(scope([t1, t2], [due_hold, later_hold], [due, later]), RULES)
-    assert p.close == {due.id: EXPIRED} and p.release == {due_hold.id: EXPIRED}
+    assert p.close == {due.id: SessionStatus.EXPIRED} and p.release == {
+        due_hold.id: ReleaseReason.EXPIRED
+    }
 
 
 def test_expire__proposals_expire_once_the_booking_is_over_and_not_before() -> None:
@@ -333,7 +353,7 @@ def test_expire__proposals_expire_once_the_booking_is_over_and_not_before() -> N
     assert plan.expire(scope([t1], sessions=[waiting]), RULES).close == {}
     over = booking(start=NOW - timedelta(hours=2))  # ends exactly now
     p = plan.expire(scope([t1], sessions=[waiting], b=over), RULES)
-    assert p.close == {waiting.id: EXPIRED} and p.release == {}
+    assert p.close == {waiting.id: SessionStatus.EXPIRED} and p.release == {}
 
 
 # ---------------------------------------------------------------- re-validation
@@ -408,10 +428,10 @@ def floors(draw: st.DrawFn) -> tuple[Scope, list[UUID]]:
             hour += draw(st.integers(0, 2))
             if hour >= 6 or not draw(st.booleans()):
                 break
-            kind = draw(st.sampled_from([ASSIGNMENT, HOLD]))
-            expired = kind == HOLD and draw(st.booleans())
+            kind = draw(st.sampled_from([AllocationKind.ASSIGNMENT, AllocationKind.HOLD]))
+            expired = kind == AllocationKind.HOLD and draw(st.booleans())
             expires = None
-            if kind == HOLD:
+            if kind == AllocationKind.HOLD:
                 expires = NOW - timedelta(seconds=1) if expired else NOW + TTL
             allocations.append(
                 AllocationInfo(
@@ -422,7 +442,7 @@ def floors(draw: st.DrawFn) -> tuple[Scope, list[UUID]]:
                     _slot(hour),
                     _slot(hour + 2),
                     expires,
-                    new_id() if kind == HOLD else None,
+                    new_id() if kind == AllocationKind.HOLD else None,
                 )
             )
             hour += 2
@@ -434,7 +454,7 @@ def floors(draw: st.DrawFn) -> tuple[Scope, list[UUID]]:
     # The sessions of holds that ran out on requested tables over the booking's time: what
     # tables_open_scope reports as stale.
     stale = [
-        SessionState(a.session_id, "bo", HELD, (a.table_id,), (), a.expires_at, 1)
+        SessionState(a.session_id, "bo", SessionStatus.HELD, (a.table_id,), (), a.expires_at, 1)
         for a in allocations
         if a.session_id is not None
         and a.expires_at is not None
@@ -468,7 +488,7 @@ def test_property__a_proposal_never_double_books_a_table(floor: tuple[Scope, lis
     after = allocations_after(s, p)
     assert not _double_booked(after)  # what the exclusion constraint would refuse
     assert p.session is not None
-    if p.session.status == HELD:
+    if p.session.status == SessionStatus.HELD:
         assert {n.table_id for n in p.insert} == set(requested) and requested
     else:
         assert not p.insert and (p.session.violations or not requested)

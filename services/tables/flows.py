@@ -1,70 +1,100 @@
 """Giving tables to bookings: propose (and hold), confirm, cancel, auto-assign, status changes.
 
 Each command is one transaction in four round trips: begin, lock what the decision depends on
-and read it (scope.lock_and_read), write the decision made by plan.py (pure) in one statement
-(scope.commit), commit; the triggers announce it. Every decision also re-validates the
-PROPOSED sessions of other bookings whose tables it changes.
+and read it (store.lock_and_read), write the decision made by plan.py (pure) in one statement
+(store.commit), commit; the triggers announce it. Every decision also re-validates the
+PROPOSED sessions of other bookings whose tables it changes. `in_transaction` (with its retry)
+is the one way these commands, and setup's, open a transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
 
+from db.pool import tenant_transaction
 from db.sql import load
 from services.core.ids import parse_id, require_id
 from services.core.principal import Principal
 from services.errors import InvalidInput, NotFound, Problems, StaleVersion
-from services.tables import expiry_signal, inputs, lifecycle, plan, scope, views
-from services.tables.common import (
-    allocation_infos,
-    booking_info,
-    in_transaction,
-    require_owner,
-    require_staff,
-    table_infos_of_rows,
-)
+from services.tables import inputs, plan, reads, rules, store, workers
+from services.tables.candidates import Candidate, rank_candidates
 from services.tables.config import TablesConfig
 from services.tables.errors import InvalidBookingTransition, NoTablesAvailable
+from services.tables.model import (
+    AutoAssigned,
+    BookingView,
+    SessionStatus,
+    SessionView,
+    Violation,
+    ViolationCode,
+)
 from services.tables.rules import (
     ASSIGNABLE_STATUSES,
-    BOOKING_NOT_ASSIGNABLE,
-    CAPACITY_TOO_SMALL,
     AllocationInfo,
     BookingInfo,
-    Candidate,
     TableInfo,
-    Violation,
-    rank_candidates,
+    require_owner,
+    require_staff,
 )
+
+log = logging.getLogger(__name__)
 
 Q = load("tables")
 
+T = TypeVar("T")
+ATTEMPTS = 4
 AUTO_ASSIGN_CANDIDATES = 5
+
+
+async def in_transaction(
+    pool: asyncpg.Pool, tenant: UUID, work: Callable[[asyncpg.Connection], Awaitable[T]]
+) -> T:
+    """Run `work` in one tenant transaction, again from the start if it lost a race.
+
+    Within the lock order no flow can deadlock or overlap another's allocation; a deadlock or
+    the exclusion constraint firing means a writer outside it (or a bug) got in between. A
+    failed attempt wrote nothing, and the next one reads what that writer committed (so a
+    taken table comes back as a TABLE_CONFLICT, not an error).
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with tenant_transaction(pool, tenant) as conn:
+                return await work(conn)
+        except (
+            asyncpg.DeadlockDetectedError,
+            asyncpg.SerializationError,
+            asyncpg.ExclusionViolationError,
+        ) as exc:
+            if attempt == ATTEMPTS:
+                raise
+            log.warning("tables transaction retried (attempt %d): %s", attempt, type(exc).__name__)
+            await asyncio.sleep(0.005 * attempt)
+    raise AssertionError("unreachable")
 
 
 async def _open(
     conn: asyncpg.Connection, booking_id: UUID, take: Sequence[UUID] = ()
-) -> scope.Snapshot:
-    snap = await scope.lock_and_read(conn, booking_id=booking_id, take=take)
-    if snap is None:
+) -> store.Locked:
+    locked = await store.lock_and_read(conn, booking_id=booking_id, take=take)
+    if locked is None:
         raise NotFound("booking not found")
-    return snap
+    return locked
 
 
-async def _open_session(
-    conn: asyncpg.Connection, who: Principal, session_id: UUID
-) -> scope.Snapshot:
+async def _open_session(conn: asyncpg.Connection, who: Principal, session_id: UUID) -> store.Locked:
     """The session's booking, for the session's owner (or an admin) only."""
-    snap = await scope.lock_and_read(conn, session_id=session_id, about=session_id)
-    if snap is None:
+    locked = await store.lock_and_read(conn, session_id=session_id, about=session_id)
+    if locked is None:
         raise NotFound("assignment session not found")
-    require_owner(who, snap.row["session_created_by"])
-    return snap
+    require_owner(who, locked.row["session_created_by"])
+    return locked
 
 
 # ------------------------------------------------------------------------ propose
@@ -76,7 +106,7 @@ async def propose_tables(
     booking_id: str,
     table_ids: Sequence[str],
     config: TablesConfig,
-) -> views.SessionView:
+) -> SessionView:
     """Propose tables for a booking: hold them all if the rules allow, else say why.
 
     The caller's open session for the booking is reused (or created). Its previous hold is
@@ -103,14 +133,14 @@ async def propose_tables(
     assert bid is not None
     ttl = timedelta(seconds=config.hold_ttl_seconds)
 
-    async def work(conn: asyncpg.Connection) -> views.SessionView:
-        snap = await _open(conn, bid, requested)
-        decided = plan.propose(snap.scope, who.user_id, requested, ttl, config.rules, uuid4())
-        return scope.session_view(snap, decided, await scope.commit(conn, snap, decided))
+    async def work(conn: asyncpg.Connection) -> SessionView:
+        locked = await _open(conn, bid, requested)
+        decided = plan.propose(locked.scope, who.user_id, requested, ttl, config.rules, uuid4())
+        return store.session_view(locked, decided, await store.commit(conn, locked, decided))
 
     view = await in_transaction(pool, who.tenant_id, work)
-    if view.status == plan.HELD:
-        expiry_signal.hold_placed()
+    if view.status == SessionStatus.HELD:
+        workers.hold_placed()
     return view
 
 
@@ -123,7 +153,7 @@ async def confirm_assignment(
     session_id: str,
     expected_version: int | None,
     config: TablesConfig,
-) -> views.SessionView:
+) -> SessionView:
     """Turn a HELD session's holds into the booking's assignment, in one transaction.
 
     The booking is locked first, so when two staff confirm the same booking at once one wins
@@ -133,11 +163,11 @@ async def confirm_assignment(
     require_staff(who)
     sid = require_id(session_id, "assignment session")
 
-    async def work(conn: asyncpg.Connection) -> tuple[views.SessionView, Exception | None]:
-        snap = await _open_session(conn, who, sid)
-        decided = plan.confirm(snap.scope, sid, expected_version, config.rules)
-        written = await scope.commit(conn, snap, decided)
-        return scope.session_view(snap, decided, written), decided.refusal
+    async def work(conn: asyncpg.Connection) -> tuple[SessionView, Exception | None]:
+        locked = await _open_session(conn, who, sid)
+        decided = plan.confirm(locked.scope, sid, expected_version, config.rules)
+        written = await store.commit(conn, locked, decided)
+        return store.session_view(locked, decided, written), decided.refusal
 
     view, refusal = await in_transaction(pool, who.tenant_id, work)
     if refusal is not None:
@@ -147,28 +177,20 @@ async def confirm_assignment(
 
 async def cancel_assignment_session(
     pool: asyncpg.Pool, who: Principal, session_id: str, config: TablesConfig
-) -> views.SessionView:
+) -> SessionView:
     """Release the session's hold and close it (its owner or an admin)."""
     require_staff(who)
     sid = require_id(session_id, "assignment session")
 
-    async def work(conn: asyncpg.Connection) -> views.SessionView:
-        snap = await _open_session(conn, who, sid)
-        decided = plan.cancel(snap.scope, sid, config.rules)
-        return scope.session_view(snap, decided, await scope.commit(conn, snap, decided))
+    async def work(conn: asyncpg.Connection) -> SessionView:
+        locked = await _open_session(conn, who, sid)
+        decided = plan.cancel(locked.scope, sid, config.rules)
+        return store.session_view(locked, decided, await store.commit(conn, locked, decided))
 
     return await in_transaction(pool, who.tenant_id, work)
 
 
 # ------------------------------------------------------------------------ auto-assign
-
-
-@dataclass(frozen=True, slots=True)
-class AutoAssigned:
-    """The booking after auto-assignment and the tables it got."""
-
-    booking: views.BookingView
-    tables: tuple[views.TableView, ...]
 
 
 async def auto_assign(
@@ -186,23 +208,14 @@ async def auto_assign(
     async def work(conn: asyncpg.Connection) -> AutoAssigned:
         # Rank on the whole restaurant without locks, then lock the booking and the best
         # candidates' tables together (in key order) and take the first that still fits.
-        booking = await conn.fetchrow(Q["booking_for_read"], bid)
-        if booking is None:
+        found = await reads.restaurant_state(conn, bid)
+        if found is None:
             raise NotFound("booking not found")
-        info = booking_info(booking)
+        info, tables, allocations, now = found.booking, found.tables, found.allocations, found.now
         if info.status not in ASSIGNABLE_STATUSES:
             raise NoTablesAvailable(
                 f"a {info.status} booking cannot be given tables", [_not_assignable(info.status)]
             )
-        tables = table_infos_of_rows(
-            await conn.fetch(Q["restaurant_tables"], booking["restaurant_id"])
-        )
-        allocations = allocation_infos(
-            await conn.fetch(
-                Q["live_allocations_of_restaurant"], booking["restaurant_id"], booking["during"]
-            )
-        )
-        now = booking["now"]
         ranked = rank_candidates(
             info,
             tables,
@@ -214,18 +227,18 @@ async def auto_assign(
         )
         if not ranked:
             raise _no_tables(info, tables, allocations, now, config)
-        snap = await _open(conn, bid, [t for c in ranked for t in c.table_ids])
-        decided = plan.auto_assign(snap.scope, ranked, config.rules)
+        locked = await _open(conn, bid, [t for c in ranked for t in c.table_ids])
+        decided = plan.auto_assign(locked.scope, ranked, config.rules)
         if decided is None:  # every candidate was taken meanwhile (or the booking changed)
-            fresh = [a for a in allocations if a.table_id not in snap.scope.tables]
+            fresh = [a for a in allocations if a.table_id not in locked.scope.tables]
             raise _no_tables(
-                snap.scope.booking,
+                locked.scope.booking,
                 tables,
-                [*fresh, *snap.scope.allocations.values()],
+                [*fresh, *locked.scope.allocations.values()],
                 now,
                 config,
             )
-        view = scope.booking_view(snap, decided, await scope.commit(conn, snap, decided))
+        view = store.booking_view(locked, decided, await store.commit(conn, locked, decided))
         return AutoAssigned(booking=view, tables=view.tables)
 
     return await in_transaction(pool, who.tenant_id, work)
@@ -233,7 +246,7 @@ async def auto_assign(
 
 def _not_assignable(status: str) -> Violation:
     return Violation(
-        BOOKING_NOT_ASSIGNABLE,
+        ViolationCode.BOOKING_NOT_ASSIGNABLE,
         f"Booking is {status}; only PENDING, CONFIRMED or SEATED bookings can be given tables",
         (),
     )
@@ -256,7 +269,7 @@ def _no_tables(
             f"no table or combination of tables seats a party of {info.party_size}",
             [
                 Violation(
-                    CAPACITY_TOO_SMALL,
+                    ViolationCode.CAPACITY_TOO_SMALL,
                     f"No active table, or combination of tables in one zone, seats a party of"
                     f" {info.party_size}",
                     (),
@@ -285,16 +298,16 @@ async def set_booking_status(
     status: str,
     expected_version: int | None,
     config: TablesConfig,
-) -> views.BookingView:
+) -> BookingView:
     """Seat, complete, cancel or mark a no-show; cancelling releases the booking's tables."""
     require_staff(who)
     bid = require_id(booking_id, "booking")
-    if status not in lifecycle.TRANSITIONS:
+    if status not in rules.TRANSITIONS:
         raise InvalidInput.one("status", f"unknown status {status!r}")
 
-    async def work(conn: asyncpg.Connection) -> views.BookingView:
-        snap = await _open(conn, bid)
-        booking = snap.row
+    async def work(conn: asyncpg.Connection) -> BookingView:
+        locked = await _open(conn, bid)
+        booking = locked.row
         if expected_version is not None and expected_version != booking["version"]:
             raise StaleVersion(
                 "the booking changed since you last saw it; check it and try again",
@@ -302,13 +315,13 @@ async def set_booking_status(
             )
         current: str = booking["status"]
         if current == status:
-            return (await views.bookings(conn, [bid]))[bid]
-        if not lifecycle.can_move(current, status):
-            raise InvalidBookingTransition(lifecycle.refusal(current, status), current, status)
-        if lifecycle.closes_sessions(status):
-            decided = plan.set_status(snap.scope, status, config.rules)
-            return scope.booking_view(snap, decided, await scope.commit(conn, snap, decided))
+            return (await reads.booking_views(conn, [bid]))[bid]
+        if not rules.can_move(current, status):
+            raise InvalidBookingTransition(rules.refusal(current, status), current, status)
+        if rules.closes_sessions(status):
+            decided = plan.set_status(locked.scope, status, config.rules)
+            return store.booking_view(locked, decided, await store.commit(conn, locked, decided))
         await conn.execute(Q["set_booking_status"], bid, status)
-        return (await views.bookings(conn, [bid]))[bid]
+        return (await reads.booking_views(conn, [bid]))[bid]
 
     return await in_transaction(pool, who.tenant_id, work)

@@ -1,4 +1,4 @@
-"""The I/O of a tables flow: lock what the decision depends on and read it, write the plan.
+"""A tables flow's SQL side: lock what the decision depends on and read it, write the plan.
 
 `lock_and_read` takes every lock a flow needs, in the one order all flows follow (the booking,
 then (table, day) keys, then the sessions to re-validate: see tables_open_scope in
@@ -18,16 +18,24 @@ from uuid import UUID
 import asyncpg
 
 from db.sql import load
-from services.tables import views
-from services.tables.common import booking_info
+from services.tables.model import (
+    BookingStatus,
+    BookingView,
+    SessionView,
+    TableView,
+    sort_tables,
+    violation_from_json,
+    violations_to_json,
+)
 from services.tables.plan import CandidateState, Plan, Scope, SessionState, assignment_after
-from services.tables.rules import AllocationInfo
+from services.tables.reads import session_of
+from services.tables.rules import AllocationInfo, booking_info, table_info
 
 Q = load("tables")
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Locked:
     """A flow's locked booking row, the rules' scope, and views of the scope's tables.
 
     The row carries `now` (the transaction's clock, the one the flow decides with) and, when
@@ -36,7 +44,7 @@ class Snapshot:
 
     row: asyncpg.Record
     scope: Scope
-    tables: Mapping[UUID, views.TableView]
+    tables: Mapping[UUID, TableView]
 
 
 async def lock_and_read(
@@ -47,7 +55,7 @@ async def lock_and_read(
     take: Sequence[UUID] = (),
     about: UUID | None = None,
     skip_locked: bool = False,
-) -> Snapshot | None:
+) -> Locked | None:
     """Lock the booking (by id, or the booking of `session_id`) and what a flow on it may
     change, then read the snapshot; None if there is no such booking (or, with
     `skip_locked`, another transaction holds it).
@@ -56,7 +64,14 @@ async def lock_and_read(
     acts on, read even when it is closed.
     """
     row = await conn.fetchrow(
-        Q["open_scope"], booking_id, session_id, list(take), about, skip_locked
+        *Q.bind(
+            "open_scope",
+            booking_id=booking_id,
+            session_id=session_id,
+            take=list(take),
+            about=about,
+            skip_locked=skip_locked,
+        )
     )
     if row is None:
         return None
@@ -66,12 +81,12 @@ async def lock_and_read(
         booking=booking_info(row),
         now=row["now"],
         sessions={s.id: s for s in map(_session, doc["sessions"])},
-        tables={t.id: views.rules_table(t) for t in tables.values()},
+        tables={t.id: table_info(t) for t in tables.values()},
         allocations={a.id: a for a in map(_allocation, doc["allocations"])},
         candidates=tuple(map(_candidate, doc["candidates"])),
         stale=tuple(map(_session, doc["stale"])),
     )
-    return Snapshot(row, scope, tables)
+    return Locked(row, scope, tables)
 
 
 @dataclass(frozen=True)
@@ -83,37 +98,41 @@ class Written:
     booking_version: int
 
 
-async def commit(conn: asyncpg.Connection, snap: Snapshot, plan: Plan) -> Written:
+async def commit(conn: asyncpg.Connection, locked: Locked, plan: Plan) -> Written:
     """Write the whole plan in one statement (its triggers announce every change)."""
-    b = snap.row
+    b = locked.row
     s = plan.session
     release = list(plan.release.items())
     row = await conn.fetchrow(
-        Q["commit_plan"],
-        [a for a, _ in release],
-        [reason for _, reason in release],
-        list(plan.convert),
-        list(plan.extend),
-        plan.extend_until,
-        [n.table_id for n in plan.insert],
-        [n.kind for n in plan.insert],
-        [n.session_id for n in plan.insert],
-        [n.expires_at for n in plan.insert],
-        b["during"],
-        s.id if s else None,
-        s.new if s else False,
-        s.created_by if s else None,
-        s.status if s else None,
-        list(s.proposed) if s else [],
-        views.violations_to_json(s.violations) if s else [],
-        s.hold_expires_at if s else None,
-        list(plan.close),
-        list(plan.close.values()),
-        list(plan.revalidated),
-        [json.dumps(views.violations_to_json(v)) for v in plan.revalidated.values()],
-        plan.booking_status,
-        b["id"],
-        b["restaurant_id"],
+        *Q.bind(
+            "commit_plan",
+            released_ids=[a for a, _ in release],
+            release_reasons=[reason for _, reason in release],
+            converted_ids=list(plan.convert),
+            extended_ids=list(plan.extend),
+            extended_until=plan.extend_until,
+            new_table_ids=[n.table_id for n in plan.insert],
+            new_kinds=[n.kind for n in plan.insert],
+            new_session_ids=[n.session_id for n in plan.insert],
+            new_expiries=[n.expires_at for n in plan.insert],
+            during=b["during"],
+            session_id=s.id if s else None,
+            session_is_new=s.new if s else False,
+            session_created_by=s.created_by if s else None,
+            session_status=s.status if s else None,
+            session_proposed=list(s.proposed) if s else [],
+            session_violations=violations_to_json(s.violations) if s else [],
+            session_hold_expires_at=s.hold_expires_at if s else None,
+            closed_ids=list(plan.close),
+            closed_statuses=list(plan.close.values()),
+            revalidated_ids=list(plan.revalidated),
+            revalidated_violations=[
+                json.dumps(violations_to_json(v)) for v in plan.revalidated.values()
+            ],
+            booking_status=plan.booking_status,
+            booking_id=b["id"],
+            restaurant_id=b["restaurant_id"],
+        )
     )
     assert row is not None
     booking = row["booking"]
@@ -124,29 +143,29 @@ async def commit(conn: asyncpg.Connection, snap: Snapshot, plan: Plan) -> Writte
     )
 
 
-def booking_view(snap: Snapshot, plan: Plan, written: Written) -> views.BookingView:
+def booking_view(locked: Locked, plan: Plan, written: Written) -> BookingView:
     """The booking as the plan left it."""
-    b = snap.row
-    return views.BookingView(
+    b = locked.row
+    return BookingView(
         id=b["id"],
         restaurant_id=b["restaurant_id"],
         guest_name=b["guest_name"],
         party_size=b["party_size"],
         starts_at=b["starts_at"],
         ends_at=b["ends_at"],
-        status=written.booking_status,
+        status=BookingStatus(written.booking_status),
         version=written.booking_version,
-        tables=views.sort_tables(snap.tables[t] for t in assignment_after(snap.scope, plan)),
+        tables=sort_tables(locked.tables[t] for t in assignment_after(locked.scope, plan)),
     )
 
 
-def session_view(snap: Snapshot, plan: Plan, written: Written) -> views.SessionView:
+def session_view(locked: Locked, plan: Plan, written: Written) -> SessionView:
     """The flow's own session as the plan left it."""
     assert plan.session is not None and written.session is not None
-    return views.session_of(
+    return session_of(
         {**written.session, "created_by": plan.session.created_by},
-        booking_view(snap, plan, written),
-        tuple(snap.tables[t] for t in plan.session.proposed if t in snap.tables),
+        booking_view(locked, plan, written),
+        tuple(locked.tables[t] for t in plan.session.proposed if t in locked.tables),
         plan.session.violations,
     )
 
@@ -166,8 +185,8 @@ def _ids(values: Iterable[str]) -> tuple[UUID, ...]:
     return tuple(UUID(v) for v in values)
 
 
-def _table(d: Mapping[str, Any]) -> views.TableView:
-    return views.TableView(
+def _table(d: Mapping[str, Any]) -> TableView:
+    return TableView(
         id=UUID(d["id"]),
         restaurant_id=UUID(d["restaurant_id"]),
         label=d["label"],
@@ -198,7 +217,7 @@ def _session(d: Mapping[str, Any]) -> SessionState:
         created_by=d["created_by"],
         status=d["status"],
         proposed=_ids(d["proposed"]),
-        violations=tuple(views.violation_from_json(v) for v in d["violations"]),
+        violations=tuple(violation_from_json(v) for v in d["violations"]),
         hold_expires_at=_time(d["hold_expires_at"]),
         version=d["version"],
     )
@@ -216,7 +235,7 @@ def _candidate(d: Mapping[str, Any]) -> CandidateState:
         id=UUID(d["id"]),
         booking=booking_info(booking),
         proposed=_ids(d["proposed"]),
-        violations=tuple(views.violation_from_json(v) for v in d["violations"]),
+        violations=tuple(violation_from_json(v) for v in d["violations"]),
     )
 
 

@@ -1,7 +1,8 @@
-"""The hold expirer: one per process, asleep until the earliest hold runs out.
+"""The tables area's background work: the hold expirer, one per process, asleep until the
+earliest hold runs out.
 
 It wakes at the earliest `hold_expires_at` of any HELD session, or sooner when a hold is placed
-(in this process through expiry_signal, in others through the hub's HOLD_TOPIC). Each due
+(in this process through `hold_placed`, in others through the hub's topic live.HOLDS). Each due
 booking is handled in its own transaction that skips bookings another transaction has locked,
 so several processes never handle one twice and never wait on each other; a skipped booking is
 retried a moment later. Expiring marks the sessions EXPIRED, releases their holds (the floor
@@ -27,8 +28,9 @@ import asyncpg
 from db.pool import SYSTEM_ROLE, create_pool
 from db.sql import load
 from services.realtime.hub import Hub
-from services.tables import expiry_signal, plan, scope
+from services.tables import plan, store
 from services.tables.config import TablesConfig
+from services.tables.live import HOLDS
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,17 @@ PURGE_EVERY_SECONDS = 600.0
 KEEP_RELEASED_SECONDS = 86400.0
 
 
+# The expirers of this process: a hold placed here wakes them without a round trip through
+# the hub (holds placed by other processes reach them on the topic HOLDS).
+_waiters: set[asyncio.Event] = set()
+
+
+def hold_placed() -> None:
+    """Tell this process's expirers that a hold was placed or extended."""
+    for event in tuple(_waiters):
+        event.set()
+
+
 @asynccontextmanager
 async def _transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     async with pool.acquire() as conn, conn.transaction():
@@ -56,12 +69,12 @@ async def expire_booking(pool: asyncpg.Pool, booking_id: UUID, config: TablesCon
     """Expire the booking's due holds (and, once it is over, its proposals); False if another
     transaction holds the booking."""
     async with _transaction(pool) as conn:
-        snap = await scope.lock_and_read(conn, booking_id=booking_id, skip_locked=True)
-        if snap is None:
+        locked = await store.lock_and_read(conn, booking_id=booking_id, skip_locked=True)
+        if locked is None:
             return False
-        decided = plan.expire(snap.scope, config.rules)
+        decided = plan.expire(locked.scope, config.rules)
         if decided.close:
-            await scope.commit(conn, snap, decided)
+            await store.commit(conn, locked, decided)
             log.info("expired %d hold(s) of booking %s", len(decided.close), booking_id)
         return True
 
@@ -104,7 +117,7 @@ class HoldExpirer:
         """Open a small allot_system pool, expire what is already due, then run."""
         pool = await create_pool(dsn, min_size=1, max_size=2, role=SYSTEM_ROLE)
         expirer = cls(pool, hub, config)
-        expiry_signal.register(expirer._wake)
+        _waiters.add(expirer._wake)
         try:
             await expirer.run_once()
         except Exception:
@@ -159,14 +172,14 @@ class HoldExpirer:
 
     async def _listen(self) -> None:
         assert self._hub is not None
-        async with self._hub.listen(expiry_signal.HOLD_TOPIC) as subscriber:
+        async with self._hub.listen(HOLDS) as subscriber:
             while True:
                 await subscriber.get()  # a hold anywhere (or a resync): recompute the deadline
                 self._wake.set()
 
     async def stop(self) -> None:
         """Stop the worker and close its pool."""
-        expiry_signal.unregister(self._wake)
+        _waiters.discard(self._wake)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
