@@ -86,7 +86,11 @@ async def create_game(
                 break
         if game_id is None:  # pragma: no cover - ~1e9 codes per tenant
             raise RuntimeError("could not find a free join code")
-        await conn.execute(Q["insert_player"], game_id, who.user_id, name, 0)
+        await conn.execute(
+            *Q.bind(
+                "insert_player", game_id=game_id, user_id=who.user_id, display_name=name, seat=0
+            )
+        )
     return await _result(pool, who, game_id)
 
 
@@ -111,7 +115,15 @@ async def join_game(
             )
             try:
                 async with translated(CONSTRAINTS):
-                    await conn.execute(Q["insert_player"], game["id"], who.user_id, name, seat)
+                    await conn.execute(
+                        *Q.bind(
+                            "insert_player",
+                            game_id=game["id"],
+                            user_id=who.user_id,
+                            display_name=name,
+                            seat=seat,
+                        )
+                    )
                     await conn.execute(Q["touch_game"], game["id"])
             except ConstraintViolation as rule:  # pragma: no cover - the lock prevents it
                 raise GameNotJoinable(rule.message) from rule
@@ -185,13 +197,15 @@ async def _submit_once(
             try:
                 async with translated(CONSTRAINTS):
                     line_id = await conn.fetchval(
-                        Q["insert_line"],
-                        game_id,
-                        plan.poem,
-                        plan.round,
-                        game["seat"],
-                        plan.text,
-                        plan.word_count,
+                        *Q.bind(
+                            "insert_line",
+                            game_id=game_id,
+                            poem=plan.poem,
+                            round=plan.round,
+                            seat=game["seat"],
+                            text=plan.text,
+                            word_count=plan.word_count,
+                        )
                     )
                     counted = line_id is not None and (
                         await conn.fetchrow(Q["record_line"], game_id, plan.round)
