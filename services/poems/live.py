@@ -1,15 +1,15 @@
 """gameEvents: a snapshot of the game, then one event per change, for the game's players.
 
-Triggers announce changes on topic `game:<id>` (IDs only). Each delta's game is read once
-per change for all subscribers of this process (live's `read`), as the change's tenant
+Triggers announce changes on topic `poems.game:<id>` (IDs only). Each delta's game is read
+once per change for all subscribers of this process (live's `read`), as the change's tenant
 (hub.read_as, one round trip): the game view is the same for every player and never holds
 an unrevealed line, so sharing it reveals nothing. LINE_SUBMITTED names who submitted,
-never what.
-"""
+never what."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Final
 from uuid import UUID
 
 import asyncpg
@@ -22,6 +22,9 @@ from services.poems.model import GameChange, GameEventKind, GameView
 from services.realtime.hub import Change, Hub
 from services.realtime.stream import Delta, Snapshot, live
 
+# The area's topics, as its triggers send them (`poems.game:<game id>`).
+TOPICS: Final = ("poems.game",)
+
 # Events whose change id names the player concerned (who joined, who submitted).
 _ABOUT_A_PLAYER = frozenset({GameEventKind.PLAYER_JOINED, GameEventKind.LINE_SUBMITTED})
 _KINDS = frozenset(k.value for k in GameEventKind) - {GameEventKind.SNAPSHOT.value}
@@ -29,7 +32,7 @@ _KINDS = frozenset(k.value for k in GameEventKind) - {GameEventKind.SNAPSHOT.val
 
 def topic(game_id: UUID) -> str:
     """The realtime topic of one game (as the triggers name it)."""
-    return f"game:{game_id}"
+    return f"{TOPICS[0]}:{game_id}"
 
 
 async def game_events(

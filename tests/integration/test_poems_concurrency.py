@@ -14,6 +14,7 @@ import asyncpg
 from db.pool import tenant_transaction
 from services.poems import flows, reads
 from services.poems.config import PoemsConfig
+from services.poems.live import topic
 from tests.integration.test_poems_games import line_of, started
 
 SENTINEL = "poems-test-sentinel"
@@ -47,7 +48,7 @@ class Notifications:
         return list(self.items)
 
     def kinds(self, game_id: str) -> list[str]:
-        return [n["k"] for n in self.items if n["t"] == f"game:{game_id}"]
+        return [n["k"] for n in self.items if n["t"] == topic(uuid.UUID(game_id))]
 
 
 @asynccontextmanager
