@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -13,17 +12,15 @@ from schema.context import Info
 from schema.errors import Error, Forbidden, InvalidInput, NotFound
 from schema.fanout import shared_events
 from services.poems import errors as domain
-from services.poems import views
+from services.poems import model
+from services.poems.model import GameEventKind, GameStatus
 from services.realtime.stream import Delta, Snapshot
 
 # ---------------------------------------------------------------- types
 
 
-@strawberry.enum(description="Where a game is in its life.")
-class GameStatus(Enum):
-    LOBBY = "LOBBY"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
+strawberry.enum(GameStatus, description="Where a game is in its life.")
+strawberry.enum(GameEventKind)
 
 
 @strawberry.type(description="One seat of a game.")
@@ -37,7 +34,7 @@ class Player:
     )
 
     @classmethod
-    def of(cls, v: views.PlayerView) -> Player:
+    def of(cls, v: model.PlayerView) -> Player:
         return cls(
             id=strawberry.ID(str(v.id)),
             display_name=v.display_name,
@@ -53,7 +50,7 @@ class Line:
     author: Player
 
     @classmethod
-    def of(cls, v: views.LineView) -> Line:
+    def of(cls, v: model.LineView) -> Line:
         return cls(round=v.round, text=v.text, author=Player.of(v.author))
 
 
@@ -65,7 +62,7 @@ class Poem:
     )
 
     @classmethod
-    def of(cls, v: views.PoemView) -> Poem:
+    def of(cls, v: model.PoemView) -> Poem:
         return cls(index=v.index, lines=[Line.of(line) for line in v.lines])
 
 
@@ -84,11 +81,11 @@ class Game:
     version: int
 
     @classmethod
-    def of(cls, v: views.GameView) -> Game:
+    def of(cls, v: model.GameView) -> Game:
         return cls(
             id=strawberry.ID(str(v.id)),
             code=v.code,
-            status=GameStatus(v.status.value),
+            status=v.status,
             round=v.round,
             round_word_counts=list(v.round_word_counts),
             host=Player.of(v.host),
@@ -110,7 +107,7 @@ class PoemAssignment:
     submitted: bool = strawberry.field(description="True once you have written this round's line.")
 
     @classmethod
-    def of(cls, v: views.Assignment) -> PoemAssignment:
+    def of(cls, v: model.Assignment) -> PoemAssignment:
         return cls(
             game_id=strawberry.ID(str(v.game_id)),
             round=v.round,
@@ -211,25 +208,15 @@ SubmitLineResult = Annotated[
 EndGameResult = Annotated[GamePayload | Forbidden | NotFound, strawberry.union("EndGameResult")]
 
 
-def _game_payload(result: views.GameResult) -> GamePayload:
+def _game_payload(result: model.GameResult) -> GamePayload:
     return GamePayload(game=Game.of(result.game), player=Player.of(result.player))
 
 
-def _line_payload(result: views.LineResult) -> LinePayload:
+def _line_payload(result: model.LineResult) -> LinePayload:
     return LinePayload(line=Line.of(result.line), game=Game.of(result.game))
 
 
 # ---------------------------------------------------------------- events
-
-
-@strawberry.enum
-class GameEventKind(Enum):
-    SNAPSHOT = "SNAPSHOT"
-    PLAYER_JOINED = "PLAYER_JOINED"
-    GAME_STARTED = "GAME_STARTED"
-    LINE_SUBMITTED = "LINE_SUBMITTED"
-    ROUND_ADVANCED = "ROUND_ADVANCED"
-    GAME_COMPLETED = "GAME_COMPLETED"
 
 
 @strawberry.type(description="One event of a game; `game` is its state when the event is read.")
@@ -244,7 +231,7 @@ class GameEvent:
     )
 
 
-def _snapshot(event: Snapshot[views.GameView]) -> GameEvent:
+def _snapshot(event: Snapshot[model.GameView]) -> GameEvent:
     return GameEvent(
         kind=GameEventKind.SNAPSHOT,
         sequence=event.sequence,
@@ -253,10 +240,10 @@ def _snapshot(event: Snapshot[views.GameView]) -> GameEvent:
     )
 
 
-def _delta(event: Delta[views.GameChange]) -> GameEvent:
+def _delta(event: Delta[model.GameChange]) -> GameEvent:
     change = event.data
     return GameEvent(
-        kind=GameEventKind(change.kind.value),
+        kind=change.kind,
         sequence=event.sequence,
         resync=False,
         game=Game.of(change.game),

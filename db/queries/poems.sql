@@ -10,7 +10,7 @@ returning id
 
 -- name: insert_player
 insert into game_players (game_id, user_id, display_name, seat)
-values ($1, $2, $3, $4)
+values (:game_id, :user_id, :display_name, :seat)
 returning id
 
 -- name: lock_game_by_code
@@ -31,8 +31,7 @@ select
 
 -- name: lock_game_for_member
 -- The game, locked, if the caller plays in it; no row otherwise.
-select g.id, g.status, g.round, g.round_word_counts, g.matrix, g.host_user_id,
-       p.id as player_id, p.seat
+select g.id, g.status, g.round_word_counts, g.host_user_id
 from games g
 join game_players p on p.game_id = g.id and p.user_id = $2
 where g.id = $1
@@ -60,7 +59,7 @@ where g.id = $1
 -- No row when the caller's line of this round was stored meanwhile (a concurrent retry).
 -- The guard trigger re-checks round, author and word count against the game as it is now.
 insert into game_lines (game_id, poem, round, seat, text, word_count)
-values ($1, $2, $3, $4, $5, $6)
+values (:game_id, :poem, :round, :seat, :text, :word_count)
 on conflict do nothing
 returning id
 

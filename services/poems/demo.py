@@ -9,7 +9,8 @@ import asyncpg
 
 from db.pool import tenant_transaction
 from services.core.principal import Principal, Role
-from services.poems.games import Q, create_game
+from services.poems.flows import create_game
+from services.poems.reads import Q
 
 HOST = "demo-player-1"
 GUEST = "demo-player-2"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from db.errors import Constraints, Meaning
-from services.errors import AllotError
+from services.errors import AllotError, NotFound
 
 
 class GameNotJoinable(AllotError):
@@ -37,6 +37,11 @@ class NotYourTurn(AllotError):
     """The caller has no line to write in that round (wrong round, or the game is not running)."""
 
     code = "NOT_YOUR_TURN"
+
+
+def no_such_game() -> NotFound:
+    """What a caller learns of a game they do not play in: nothing, not even that it exists."""
+    return NotFound("no such game (or you do not play in it)")
 
 
 CONSTRAINTS: Constraints = {

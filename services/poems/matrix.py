@@ -60,8 +60,6 @@ import secrets
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-ROUND_WORD_COUNTS: tuple[int, ...] = (1, 2, 3, 4, 5, 4, 3, 2, 1)
-
 _PROBES = 8  # random probes before listing all candidate seats in _matched_seats
 
 

@@ -12,8 +12,9 @@ import unicodedata
 
 MAX_LINE_LENGTH = 200
 
-# Control (Cc), format (Cf), lone surrogates (Cs) and the line/paragraph separators (Zl, Zp).
-_REJECTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Control (Cc), format (Cf), lone surrogates (Cs) and the line/paragraph separators (Zl, Zp):
+# never part of a line or a display name.
+INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 class LineRejected(ValueError):
@@ -42,7 +43,7 @@ def clean_line(text: str) -> str:
     if len(line) > MAX_LINE_LENGTH:
         raise LineRejected(f"text must be at most {MAX_LINE_LENGTH} characters (got {len(line)})")
     for position, ch in enumerate(line, start=1):
-        if unicodedata.category(ch) in _REJECTED_CATEGORIES:
+        if unicodedata.category(ch) in INVISIBLE:
             raise LineRejected(
                 "text must be a single line without tabs, line breaks or other control or "
                 f"invisible characters (found {_describe(ch)} at character {position})"

@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 
 from db.pool import tenant_transaction
-from services.poems import games
+from services.poems import flows, reads
 from services.poems.config import PoemsConfig
+from services.poems.live import topic
 from tests.integration.test_poems_games import line_of, started
 
 SENTINEL = "poems-test-sentinel"
@@ -47,7 +48,7 @@ class Notifications:
         return list(self.items)
 
     def kinds(self, game_id: str) -> list[str]:
-        return [n["k"] for n in self.items if n["t"] == f"game:{game_id}"]
+        return [n["k"] for n in self.items if n["t"] == topic(uuid.UUID(game_id))]
 
 
 @asynccontextmanager
@@ -95,7 +96,7 @@ async def test_submit_line__last_two_lines_at_the_same_moment_advance_the_round_
     pool, tenant, dsn
 ) -> None:
     game_id, people = await started(pool, tenant, 3)
-    await games.submit_line(pool, people[0], game_id, 0, "first")
+    await flows.submit_line(pool, people[0], game_id, 0, "first")
     before = await game_row(pool, tenant, game_id)
     async with notifications(dsn) as notes:
         # Hold the game row's update lock: both lines get inserted, then both counting
@@ -108,7 +109,7 @@ async def test_submit_line__last_two_lines_at_the_same_moment_advance_the_round_
                 "select 1 from games where id = $1 for no key update", uuid.UUID(game_id)
             )
             racing = [
-                asyncio.create_task(games.submit_line(pool, who, game_id, 0, f"racer{i}"))
+                asyncio.create_task(flows.submit_line(pool, who, game_id, 0, f"racer{i}"))
                 for i, who in enumerate(people[1:])
             ]
             await asyncio.wait_for(both_waiting(dsn, 2), 20)
@@ -132,12 +133,12 @@ async def test_submit_line__fifty_players_at_once_advance_each_round_exactly_onc
     async with notifications(dsn) as notes:
         for round_ in (0, 1):
             assignments = await asyncio.gather(
-                *(games.my_assignment(pool, who, game_id) for who in people)
+                *(reads.my_assignment(pool, who, game_id) for who in people)
             )
             assert all(a is not None and a.round == round_ for a in assignments)
             await asyncio.gather(
                 *(
-                    games.submit_line(
+                    flows.submit_line(
                         pool, who, game_id, round_, line_of(round_ + 1, f"{who.user_id}r{round_}")
                     )
                     for who in people
@@ -158,7 +159,7 @@ async def test_start_game__racing_a_join_never_leaves_a_player_without_a_poem(po
 
     game, people = await lobby(pool, tenant, 3)
     joins = [
-        games.join_game(
+        flows.join_game(
             pool,
             player(tenant, f"late{i}"),
             game.code,
@@ -168,11 +169,11 @@ async def test_start_game__racing_a_join_never_leaves_a_player_without_a_poem(po
         for i in range(10)
     ]
     outcomes = await asyncio.gather(
-        games.start_game(pool, people[0], str(game.id)), *joins, return_exceptions=True
+        flows.start_game(pool, people[0], str(game.id)), *joins, return_exceptions=True
     )
     assert not isinstance(outcomes[0], BaseException)
     assert all(isinstance(o, GameNotJoinable) for o in outcomes if isinstance(o, BaseException))
-    final = await games.get_game(pool, people[0], str(game.id))
+    final = await reads.get_game(pool, people[0], str(game.id))
     assert final is not None
     async with tenant_transaction(pool, tenant) as conn:
         width = await conn.fetchval(

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.poems.matrix import ROUND_WORD_COUNTS, generate_matrix, matrix_violations
+from services.poems.matrix import generate_matrix, matrix_violations
+from services.poems.rules import ROUND_WORD_COUNTS
 
 PROPERTY = settings(max_examples=200)
 SEATS = st.integers(2, 300)

@@ -11,19 +11,11 @@ from hypothesis import strategies as st
 
 from services.errors import InvalidInput
 from services.poems.errors import NotYourTurn, WrongWordCount
-from services.poems.matrix import ROUND_WORD_COUNTS, generate_matrix
-from services.poems.rules import (
-    CODE_ALPHABET,
-    CODE_LENGTH,
-    NewLine,
-    StoredLine,
-    SubmitState,
-    clean_display_name,
-    new_code,
-    normalize_code,
-    plan_line,
-)
-from services.poems.views import GameStatus
+from services.poems.inputs import clean_display_name, normalize_code
+from services.poems.matrix import generate_matrix
+from services.poems.model import GameStatus
+from services.poems.plan import NewLine, StoredLine, SubmitState, new_code, plan_line
+from services.poems.rules import CODE_ALPHABET, CODE_LENGTH, ROUND_WORD_COUNTS
 
 MATRIX = generate_matrix(3, rng=random.Random(7))
 

@@ -1,4 +1,7 @@
-"""What the poems area returns: plain, immutable views of games, players, poems and lines.
+"""The poems area's words: its status and event enums, and the immutable views of games,
+players, poems and lines that answers and events return.
+
+The enums are defined here once and exposed to GraphQL as they are (schema/poems.py).
 
 A GameView is the same for every player of the game: it never holds an unrevealed line
 (poems are filled only once the game is COMPLETED), which is what lets the realtime path

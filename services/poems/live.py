@@ -1,25 +1,29 @@
 """gameEvents: a snapshot of the game, then one event per change, for the game's players.
 
-Triggers announce changes on topic `game:<id>` (IDs only). Each delta is read once per
-change for all subscribers (live's `read`): the game view is the same for every player and
-never holds an unrevealed line, so sharing it reveals nothing. LINE_SUBMITTED names who
-submitted, never what.
-"""
+Triggers announce changes on topic `poems.game:<id>` (IDs only). Each delta's game is read
+once per change for all subscribers of this process (live's `read`), as the change's tenant
+(hub.read_as, one round trip): the game view is the same for every player and never holds
+an unrevealed line, so sharing it reveals nothing. LINE_SUBMITTED names who submitted,
+never what."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Final
 from uuid import UUID
 
 import asyncpg
 
+from services.core.ids import parse_id
 from services.core.principal import Principal, Role
-from services.errors import NotFound
-from services.poems.games import get_game, read_game
-from services.poems.rules import parse_id
-from services.poems.views import GameChange, GameEventKind, GameView
+from services.poems import reads
+from services.poems.errors import no_such_game
+from services.poems.model import GameChange, GameEventKind, GameView
 from services.realtime.hub import Change, Hub
 from services.realtime.stream import Delta, Snapshot, live
+
+# The area's topics, as its triggers send them (`poems.game:<game id>`).
+TOPICS: Final = ("poems.game",)
 
 # Events whose change id names the player concerned (who joined, who submitted).
 _ABOUT_A_PLAYER = frozenset({GameEventKind.PLAYER_JOINED, GameEventKind.LINE_SUBMITTED})
@@ -28,7 +32,7 @@ _KINDS = frozenset(k.value for k in GameEventKind) - {GameEventKind.SNAPSHOT.val
 
 def topic(game_id: UUID) -> str:
     """The realtime topic of one game (as the triggers name it)."""
-    return f"game:{game_id}"
+    return f"{TOPICS[0]}:{game_id}"
 
 
 async def game_events(
@@ -38,17 +42,20 @@ async def game_events(
     who.require(Role.PLAYER)
     game_id = parse_id(raw_id)
     if game_id is None:
-        raise NotFound("no such game (or you do not play in it)")
+        raise no_such_game()
 
     async def snapshot() -> GameView:
-        game = await get_game(pool, who, str(game_id))
+        game = await reads.get_game(pool, who, str(game_id))
         if game is None:
-            raise NotFound("no such game (or you do not play in it)")
+            raise no_such_game()
         return game
 
     async def read(change: Change) -> GameView | None:
-        # Every player of a game reads the same view, which never holds an unrevealed line.
-        return await read_game(pool, who.tenant_id, game_id)
+        # The same for every player of the game: the view never holds an unrevealed line.
+        if change.tenant is None:
+            return None
+        async with hub.read_as(change.tenant) as conn:
+            return await reads.game(conn, game_id)
 
     def visible(change: Change, game: GameView) -> GameChange:
         kind = GameEventKind(change.kind)
