@@ -96,20 +96,36 @@ async def tenant_transaction(
     """
     tenant = str(UUID(str(tenant_id)))
     async with pool.acquire() as conn:
-        await conn.execute(
-            f"{_refresh_plans(conn.get_server_pid())}{_BEGIN[isolation]};"
-            f" select set_config('allot.tenant_id', '{tenant}', true)"
-        )
         try:
+            # Inside the try: a task cancelled while BEGIN is on its way (graphql-core cancels
+            # a failed root field's siblings) may leave the transaction open on the server.
+            await conn.execute(
+                f"{_refresh_plans(conn.get_server_pid())}{_BEGIN[isolation]};"
+                f" select set_config('allot.tenant_id', '{tenant}', true)"
+            )
             yield cast(asyncpg.Connection, conn)
         except BaseException:
-            if not conn.is_closed():
-                try:
-                    await conn.execute("rollback")
-                except Exception:
-                    conn.terminate()  # state unknown: never hand it back with a transaction open
+            await _roll_back(conn)
             raise
-        await conn.execute("commit")
+        try:
+            await conn.execute("commit")
+        except BaseException:
+            await _roll_back(conn)  # cancelled during COMMIT: whether it happened is unknown
+            raise
+
+
+async def _roll_back(conn: AnyConnection) -> None:
+    """End whatever transaction `conn` has open, or close it: it never goes back to the pool
+    with one open. (asyncpg waits for a cancelled statement's cancellation first.)"""
+    if conn.is_closed():
+        return
+    try:
+        await conn.execute("rollback")
+    except Exception:
+        conn.terminate()  # state unknown
+    except BaseException:
+        conn.terminate()  # cancelled again while rolling back
+        raise
 
 
 def _refresh_plans(pid: int) -> str:

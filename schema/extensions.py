@@ -6,9 +6,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from prometheus_client import Histogram
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from services.errors import AllotError
 
@@ -48,10 +50,58 @@ class OperationMetrics(SchemaExtension):
         )
 
 
-def is_unexpected(error: GraphQLError) -> bool:
-    """An error that is neither an expected failure (AllotError) nor a bad document."""
+# `extensions.code` of the errors a client caused before anything ran (Apollo Server's names).
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+
+# What the limits' errors say (strawberry's limiters and graphql-core's introspection rule).
+_LIMIT_MESSAGES = (
+    "exceeds maximum operation depth of",  # QueryDepthLimiter
+    "aliases found. Allowed:",  # MaxAliasesLimiter
+    "Document contains more than",  # MaxTokensLimiter, through the parser
+    "Maximum introspection depth exceeded",  # MaxIntrospectionDepthRule
+)
+_OPERATION_ERRORS = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
+
+
+def _is_request_error(error: GraphQLError) -> bool:
+    """An error in the request itself, found before any resolver ran: a document that does
+    not parse or validate, a variable whose value does not coerce to its type (graphql-core
+    wraps the coercion's own GraphQLError, or a scalar's ValueError inside one), an operation
+    that cannot be picked or is not allowed on this transport."""
+    if error.path is not None:
+        return False
     original = error.original_error
-    return original is not None and not isinstance(original, AllotError)
+    return original is None or isinstance(original, (GraphQLError, *_OPERATION_ERRORS))
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error that is neither an expected failure (AllotError) nor the request's own fault."""
+    original = error.original_error
+    if original is None or isinstance(original, AllotError):
+        return False
+    return not _is_request_error(error)
+
+
+def request_error_code(error: GraphQLError) -> str | None:
+    """The `extensions.code` for an error the client caused, when it has none yet."""
+    if error.extensions and "code" in error.extensions:
+        return None
+    if not isinstance(error, GraphQLSyntaxError) and not _is_request_error(error):
+        return None
+    if any(text in error.message for text in _LIMIT_MESSAGES):
+        return QUERY_TOO_COMPLEX
+    if isinstance(error, GraphQLSyntaxError):
+        return PARSE_FAILED
+    original = error.original_error
+    if isinstance(original, GraphQLError):
+        return BAD_USER_INPUT  # a variable's value
+    if isinstance(original, _OPERATION_ERRORS):
+        return OPERATION_RESOLUTION_FAILURE  # no operation to run, or not on this transport
+    return VALIDATION_FAILED
 
 
 class _MaskErrors(MaskErrors):

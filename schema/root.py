@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, MaxIntrospectionDepthRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -21,7 +21,13 @@ from strawberry.types import ExecutionContext
 
 from schema import core, poems, tables
 from schema.errors import SHARED_ERROR_TYPES, DomainErrors
-from schema.extensions import Limits, OperationMetrics, is_unexpected, masked_errors
+from schema.extensions import (
+    Limits,
+    OperationMetrics,
+    is_unexpected,
+    masked_errors,
+    request_error_code,
+)
 from schema.fanout import SharedEventExecutor
 
 log = logging.getLogger("allot.graphql")
@@ -51,8 +57,11 @@ class AllotSchema(strawberry.Schema):
         for error in errors:
             if is_unexpected(error):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
-            else:
-                log.info("request refused: %s", error.message)
+                continue
+            code = request_error_code(error)
+            if code is not None:
+                error.extensions = {**(error.extensions or {}), "code": code}
+            log.info("request refused: %s", error.message)
 
 
 def build_schema(limits: Limits, extra: Sequence[ModuleType] = ()) -> strawberry.Schema:
@@ -60,8 +69,13 @@ def build_schema(limits: Limits, extra: Sequence[ModuleType] = ()) -> strawberry
     modules = (*AREAS, *extra)
     # The limiters' rules are built once: ValidationCache keys on the rule classes, and a
     # limiter built per request makes new ones, so nothing would ever be cached.
+    # The depth limit leaves introspection (`__schema`, `__type`) alone, on purpose: GraphiQL's
+    # and every client generator's introspection query nests `ofType` deeper than any
+    # operation needs. graphql-core's MaxIntrospectionDepthRule bounds what introspection can
+    # nest instead (the recursive `fields`, `interfaces`, `possibleTypes`, `inputFields`).
     rules = [
         *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        MaxIntrospectionDepthRule,
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
     query = _merged("Query", modules)
