@@ -25,8 +25,17 @@ class ConfigurationError(Exception):
     """A setting is missing or wrong; the message says which and what to do."""
 
 
-def resolve_jwt_secret(settings: Settings) -> str:
-    """The signing key: ALLOT_JWT_SECRET, or for the embedded database one kept under .allot/."""
+def key_path(settings: Settings) -> Path:
+    """Where the development signing key is kept: jwt_secret in the data dir, absolute."""
+    return (Path(settings.data_dir) / "jwt_secret").resolve()
+
+
+def resolve_jwt_secret(settings: Settings, *, create: bool = True) -> str:
+    """The signing key: ALLOT_JWT_SECRET, or for the embedded database one kept under .allot/.
+
+    create=False (for `allot token`): a missing key file is a ConfigurationError saying where
+    it looked, never a new key that the running server would not know.
+    """
     if settings.jwt_secret:
         return settings.jwt_secret
     if not settings.embedded:
@@ -34,9 +43,16 @@ def resolve_jwt_secret(settings: Settings) -> str:
             "ALLOT_JWT_SECRET is not set. With an external DATABASE_URL the signing key must "
             "be configured: set ALLOT_JWT_SECRET to a long random string."
         )
-    path = Path(settings.data_dir) / "jwt_secret"
+    path = key_path(settings)
     if path.exists():
         secret = path.read_text(encoding="utf-8").strip()
+    elif not create:
+        raise ConfigurationError(
+            f"no signing key at {path} (ALLOT_DATA_DIR={settings.data_dir}, from {Path.cwd()}); "
+            "`allot run` keeps its key there. Run this from the folder you ran `allot run` in, "
+            "or set ALLOT_DATA_DIR to the server's data folder, or set ALLOT_JWT_SECRET to the "
+            "key the server uses."
+        )
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(48)
