@@ -76,6 +76,14 @@ def cmd_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_possible_types(_args: argparse.Namespace) -> int:
+    from schema.root import build_schema
+    from server.possible_types import possible_types_json
+
+    print(possible_types_json(build_schema(get_settings().limits)))
+    return 0
+
+
 def prepare(settings: Settings, *, seed: bool) -> tuple[str, str]:
     """Start the database if embedded, migrate, seed the demo; return the GraphiQL banner
     and the database's DSN.
@@ -201,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(fn=cmd_migrate)
     sub.add_parser("schema", help="print the GraphQL schema (SDL)").set_defaults(fn=cmd_schema)
+    sub.add_parser(
+        "possible-types",
+        help="print each union's and interface's member types as JSON (Apollo possibleTypes)",
+    ).set_defaults(fn=cmd_possible_types)
 
     token = sub.add_parser("token", help="print a development token")
     token.add_argument("--tenant", type=UUID, required=True, help="tenant id (a UUID)")

@@ -101,3 +101,13 @@ def test_token__with_an_external_database_and_no_secret_is_a_clear_error(
     monkeypatch.setenv("DATABASE_URL", "postgresql://db/x")
     assert main(["token", "--tenant", str(uuid.uuid4()), "--user", "u"]) == 2
     assert "ALLOT_JWT_SECRET" in capsys.readouterr().err
+
+
+def test_possible_types__prints_every_union_and_interface_with_its_members(capsys) -> None:
+    import json
+
+    assert main(["possible-types"]) == 0
+    types = json.loads(capsys.readouterr().out)
+    assert "InvalidInput" in types["Error"] and "SessionPayload" not in types["Error"]
+    assert "SessionPayload" in types["ProposeTablesResult"]
+    assert not any(name.startswith("__") for name in types)
