@@ -22,6 +22,7 @@ from db.migrate import migrate, pending
 from db.pool import create_pool
 from schema.root import build_schema
 from server.auth import resolve_jwt_secret
+from server.graphiql import OfflineGraphiQL
 from server.graphql import AllotGraphQL
 from server.logs import RequestIdMiddleware, configure
 from server.possible_types import possible_types
@@ -98,6 +99,7 @@ def create_app(
     schema = build_schema(settings.limits, extra_schema)
     graphql = AllotGraphQL(schema, settings, current)
     schema_types = possible_types(schema)
+    graphiql = OfflineGraphiQL(graphql, settings.data_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -155,6 +157,8 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql/possible-types.json", possible_types_json),
+            Route("/graphiql/assets/{name:path}", graphiql.asset),
+            Route("/graphql", graphiql, methods=["GET"]),  # the offline page, or on to graphql
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
