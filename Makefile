@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types check bench clean schema
+.PHONY: run test lint types check bench clean schema graphiql-offline
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -32,6 +32,11 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/allot schema
+
+# Fetch GraphiQL's files once (npm pack) into $$ALLOT_DATA_DIR/graphiql (default .allot/graphiql);
+# from then on the server serves GraphiQL itself, with no request to the public CDN.
+graphiql-offline: $(STAMP)
+	$(BIN)/python -m server.graphiql
 
 clean:
 	rm -rf $(VENV) .allot .pytest_cache .mypy_cache .ruff_cache

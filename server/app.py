@@ -22,8 +22,10 @@ from db.migrate import migrate, pending
 from db.pool import create_pool
 from schema.root import build_schema
 from server.auth import resolve_jwt_secret
+from server.graphiql import OfflineGraphiQL
 from server.graphql import AllotGraphQL
 from server.logs import RequestIdMiddleware, configure
+from server.possible_types import possible_types
 from server.settings import Settings, get_settings
 from server.state import AppState
 from server.workers import WORKERS
@@ -94,7 +96,10 @@ def create_app(
     def current() -> AppState:
         return holder["state"]
 
-    graphql = AllotGraphQL(build_schema(settings.limits, extra_schema), settings, current)
+    schema = build_schema(settings.limits, extra_schema)
+    graphql = AllotGraphQL(schema, settings, current)
+    schema_types = possible_types(schema)
+    graphiql = OfflineGraphiQL(graphql, settings.data_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -127,6 +132,10 @@ def create_app(
     async def metrics(_request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    async def possible_types_json(_request: Request) -> Response:
+        # Schema metadata, as introspection is: served without a token.
+        return JSONResponse(schema_types)
+
     async def home(_request: Request) -> Response:
         return RedirectResponse("/graphql")
 
@@ -147,6 +156,9 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Route("/graphql/possible-types.json", possible_types_json),
+            Route("/graphiql/assets/{name:path}", graphiql.asset),
+            Route("/graphql", graphiql, methods=["GET"]),  # the offline page, or on to graphql
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -25,8 +25,17 @@ class ConfigurationError(Exception):
     """A setting is missing or wrong; the message says which and what to do."""
 
 
-def resolve_jwt_secret(settings: Settings) -> str:
-    """The signing key: ALLOT_JWT_SECRET, or for the embedded database one kept under .allot/."""
+def key_path(settings: Settings) -> Path:
+    """Where the development signing key is kept: jwt_secret in the data dir, absolute."""
+    return (Path(settings.data_dir) / "jwt_secret").resolve()
+
+
+def resolve_jwt_secret(settings: Settings, *, create: bool = True) -> str:
+    """The signing key: ALLOT_JWT_SECRET, or for the embedded database one kept under .allot/.
+
+    create=False (for `allot token`): a missing key file is a ConfigurationError saying where
+    it looked, never a new key that the running server would not know.
+    """
     if settings.jwt_secret:
         return settings.jwt_secret
     if not settings.embedded:
@@ -34,9 +43,16 @@ def resolve_jwt_secret(settings: Settings) -> str:
             "ALLOT_JWT_SECRET is not set. With an external DATABASE_URL the signing key must "
             "be configured: set ALLOT_JWT_SECRET to a long random string."
         )
-    path = Path(settings.data_dir) / "jwt_secret"
+    path = key_path(settings)
     if path.exists():
         secret = path.read_text(encoding="utf-8").strip()
+    elif not create:
+        raise ConfigurationError(
+            f"no signing key at {path} (ALLOT_DATA_DIR={settings.data_dir}, from {Path.cwd()}); "
+            "`allot run` keeps its key there. Run this from the folder you ran `allot run` in, "
+            "or set ALLOT_DATA_DIR to the server's data folder, or set ALLOT_JWT_SECRET to the "
+            "key the server uses."
+        )
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(48)
@@ -83,27 +99,49 @@ def verify_token(secret: str, token: str, *, algorithm: str = "HS256") -> Princi
         claims = jwt.decode(
             token, secret, algorithms=[algorithm], options={"require": ["exp", "sub", "tenant"]}
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise InvalidToken("the token has expired") from exc
     except jwt.InvalidTokenError as exc:
-        raise InvalidToken(f"the token is not valid ({type(exc).__name__})") from exc
+        raise InvalidToken(_in_words(exc, algorithm)) from exc
     try:
         tenant = UUID(str(claims["tenant"]))
     except ValueError as exc:
-        raise InvalidToken("the tenant claim must be a UUID") from exc
+        raise InvalidToken("the token's tenant claim is not a UUID") from exc
     raw_roles = claims.get("roles", [])
     if not isinstance(raw_roles, list):
-        raise InvalidToken("the roles claim must be a list")
+        raise InvalidToken("the token's roles claim is not a list")
     try:
         roles = frozenset(Role(str(r)) for r in raw_roles)
     except ValueError as exc:
-        raise InvalidToken("roles must be among: " + ", ".join(r.value for r in Role)) from exc
+        raise InvalidToken(
+            "the token's roles must be among: " + ", ".join(r.value for r in Role)
+        ) from exc
     return Principal(
         user_id=str(claims["sub"]),
         tenant_id=tenant,
         roles=roles,
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
     )
+
+
+# What each claim a token must carry is, for the message saying it is missing.
+_CLAIMS = {"exp": "expiry (exp)", "sub": "user (sub)", "tenant": "tenant"}
+
+
+def _in_words(exc: jwt.InvalidTokenError, algorithm: str) -> str:
+    """Why PyJWT refused a token, said to the client in words (never the class name: a
+    client cannot act on `DecodeError`). Short: a websocket's close reason carries it."""
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return "the token has expired"
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "the token's signature does not match this server's key"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return f"the token is not signed with {algorithm}, the algorithm this server accepts"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"the token has no {_CLAIMS.get(exc.claim, exc.claim)} claim"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "the token is not valid yet (its iat or nbf is in the future)"
+    if isinstance(exc, jwt.DecodeError):
+        return "the token is not a valid JWT"
+    return "the token's claims are not valid"
 
 
 def bearer(value: str | None) -> str | None:

@@ -18,11 +18,19 @@ from services.core.principal import Role
 DEMO_TENANT = UUID("00000000-0000-4000-8000-00000000de70")
 
 
-def _token(settings: Settings, tenant: UUID, user: str, roles: list[Role], hours: float) -> str:
+def _token(
+    settings: Settings,
+    tenant: UUID,
+    user: str,
+    roles: list[Role],
+    hours: float,
+    *,
+    create_key: bool = True,
+) -> str:
     from server.auth import issue_token, resolve_jwt_secret
 
     return issue_token(
-        resolve_jwt_secret(settings),
+        resolve_jwt_secret(settings, create=create_key),
         tenant=tenant,
         user=user,
         roles=roles,
@@ -32,9 +40,20 @@ def _token(settings: Settings, tenant: UUID, user: str, roles: list[Role], hours
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    """Print a token signed with the key the server uses; never make up a key it does not
+    know (unless --create-key), since the server would refuse every token signed with it."""
+    from server.auth import ConfigurationError
+
     settings = get_settings()
     roles = [Role(r) for r in (args.role or ["admin"])]
-    print(_token(settings, args.tenant, args.user, roles, args.hours))
+    try:
+        token = _token(
+            settings, args.tenant, args.user, roles, args.hours, create_key=args.create_key
+        )
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(token)
     return 0
 
 
@@ -54,6 +73,14 @@ def cmd_schema(_args: argparse.Namespace) -> int:
     from schema.root import build_schema
 
     print(build_schema(get_settings().limits).as_str())
+    return 0
+
+
+def cmd_possible_types(_args: argparse.Namespace) -> int:
+    from schema.root import build_schema
+    from server.possible_types import possible_types_json
+
+    print(possible_types_json(build_schema(get_settings().limits)))
     return 0
 
 
@@ -182,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(fn=cmd_migrate)
     sub.add_parser("schema", help="print the GraphQL schema (SDL)").set_defaults(fn=cmd_schema)
+    sub.add_parser(
+        "possible-types",
+        help="print each union's and interface's member types as JSON (Apollo possibleTypes)",
+    ).set_defaults(fn=cmd_possible_types)
 
     token = sub.add_parser("token", help="print a development token")
     token.add_argument("--tenant", type=UUID, required=True, help="tenant id (a UUID)")
@@ -190,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
         "--role", action="append", choices=[r.value for r in Role], help="repeat for several"
     )
     token.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
+    token.add_argument(
+        "--create-key",
+        action="store_true",
+        help="without ALLOT_JWT_SECRET, make the development key in the data dir if there is "
+        "none (for a server not started yet; `allot run` then uses it)",
+    )
     token.set_defaults(fn=cmd_token)
 
     args = parser.parse_args(argv)

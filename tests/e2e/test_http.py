@@ -202,3 +202,15 @@ async def test_errors__unexpected_logged_once_with_traceback_refusals_not_as_err
     assert "no_such_relation_secret" in str(errors[0].exc_info[1])  # the operator sees the cause
     refused = [r for r in caplog.records if "authentication required" in r.getMessage()]
     assert refused and all(r.levelno < logging.ERROR for r in refused)
+
+
+async def test_possible_types__are_served_without_a_token(server: RunningServer) -> None:
+    """For Apollo's possibleTypes: the same map `allot possible-types` prints."""
+    from server.possible_types import possible_types
+
+    assert server.graphql is not None
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.get("/graphql/possible-types.json")
+    assert response.status_code == 200
+    assert response.json() == possible_types(server.graphql.schema)  # type: ignore[arg-type]
+    assert "NotFound" in response.json()["Error"]

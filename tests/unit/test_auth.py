@@ -36,11 +36,11 @@ def test_issue_then_verify__round_trips_the_claims() -> None:
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
-        ({"sub": "u", "roles": []}, "not valid"),  # no tenant
-        ({"tenant": "t", "roles": []}, "not valid"),  # no sub
-        ({"sub": "u", "tenant": "not-a-uuid", "roles": []}, "UUID"),
-        ({"sub": "u", "tenant": str(uuid.uuid4()), "roles": ["ADMIN"]}, "roles must be"),
-        ({"sub": "u", "tenant": str(uuid.uuid4()), "roles": "admin"}, "must be a list"),
+        ({"sub": "u", "roles": []}, "^the token has no tenant claim$"),
+        ({"tenant": "t", "roles": []}, r"^the token has no user \(sub\) claim$"),
+        ({"sub": "u", "tenant": "not-a-uuid", "roles": []}, "tenant claim is not a UUID"),
+        ({"sub": "u", "tenant": str(uuid.uuid4()), "roles": ["ADMIN"]}, "roles must be among"),
+        ({"sub": "u", "tenant": str(uuid.uuid4()), "roles": "admin"}, "roles claim is not a list"),
     ],
 )
 def test_verify__rejects_bad_claims(claims: dict[str, object], reason: str) -> None:
@@ -51,23 +51,52 @@ def test_verify__rejects_bad_claims(claims: dict[str, object], reason: str) -> N
 
 def test_verify__rejects_missing_exp_and_expired_and_foreign_signature() -> None:
     tenant = str(uuid.uuid4())
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidToken, match=r"^the token has no expiry \(exp\) claim$"):
         verify_token(SECRET, jwt.encode({"sub": "u", "tenant": tenant}, SECRET, algorithm="HS256"))
     expired = issue_token(
         SECRET, tenant=uuid.UUID(tenant), user="u", roles=[], ttl=timedelta(seconds=-1)
     )
-    with pytest.raises(InvalidToken, match="expired"):
+    with pytest.raises(InvalidToken, match=r"^the token has expired$"):
         verify_token(SECRET, expired)
     forged = issue_token("other" * 10, tenant=uuid.UUID(tenant), user="u", roles=[Role.ADMIN])
-    with pytest.raises(InvalidToken):
+    with pytest.raises(
+        InvalidToken, match=r"^the token's signature does not match this server's key$"
+    ):
         verify_token(SECRET, forged)
 
 
 def test_verify__rejects_the_none_algorithm() -> None:
     body = {"sub": "u", "tenant": str(uuid.uuid4()), "roles": ["admin"], "exp": 2**40}
     unsigned = jwt.encode(body, None, algorithm="none")
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidToken, match="not signed with HS256"):
         verify_token(SECRET, unsigned)
+
+
+@pytest.mark.parametrize("garbage", ["garbage", "a.b.c", "eyJhbGciOi..."])
+def test_verify__says_in_words_that_a_token_is_not_a_jwt(garbage: str) -> None:
+    with pytest.raises(InvalidToken, match=r"^the token is not a valid JWT$"):
+        verify_token(SECRET, garbage)
+
+
+def test_verify__never_names_pyjwt_exception_classes() -> None:
+    """A client cannot act on `DecodeError`; every refusal says what is wrong in words."""
+    tenant = uuid.uuid4()
+    bad = [
+        "garbage",
+        issue_token("other" * 10, tenant=tenant, user="u", roles=[]),
+        issue_token(SECRET, tenant=tenant, user="u", roles=[], ttl=timedelta(seconds=-1)),
+        jwt.encode({"sub": "u", "exp": 2**40}, SECRET, algorithm="HS256"),
+        jwt.encode({"sub": "u", "tenant": str(tenant), "exp": 2**40, "nbf": 2**40}, SECRET),
+        jwt.encode(
+            {"sub": "u", "tenant": str(tenant), "exp": 2**40}, SECRET * 2, algorithm="HS512"
+        ),
+    ]
+    for token in bad:
+        with pytest.raises(InvalidToken) as info:
+            verify_token(SECRET, token)
+        message = str(info.value)
+        assert message.startswith("the token") and "Error" not in message, message
+        assert len(message.encode()) <= 123  # fits a websocket close reason
 
 
 def test_bearer__extracts_only_bearer_tokens() -> None:
