@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
 from resolvers import core as resolve
 from schema.context import Info
+from services.core.principal import Role
 
-
-@strawberry.enum
-class Role(Enum):
-    ADMIN = "admin"
-    STAFF = "staff"
-    PLAYER = "player"
-    CREATOR = "creator"
-    WORKER = "worker"
+strawberry.enum(Role)  # exposed to GraphQL as services.core.principal defines it
 
 
 @strawberry.type(description="Who the bearer token says you are.")
@@ -30,9 +22,9 @@ class Viewer:
 class Query:
     @strawberry.field(description="The caller, from the bearer token.")
     def viewer(self, info: Info) -> Viewer:
-        principal = resolve.viewer(info.context)
+        found = resolve.viewer(info.context)
         return Viewer(
-            user_id=strawberry.ID(principal.user_id),
-            tenant_id=strawberry.ID(str(principal.tenant_id)),
-            roles=sorted((Role(r.value) for r in principal.roles), key=lambda r: r.value),
+            user_id=strawberry.ID(found.user_id),
+            tenant_id=strawberry.ID(str(found.tenant_id)),
+            roles=sorted(found.roles, key=lambda r: r.value),
         )
