@@ -141,6 +141,6 @@ async def seeder(
         f"  Seeded 'Allot Bistro' ({restaurant_id}): 20 tables in 3 zones, 60 bookings this"
         " evening, about half of them auto-assigned. This evening's floor:",
         f'  {{ floor(restaurantId: "{restaurant_id}", from: "{start}", to: "{end}")'
-        " { bookings { id guestName partySize startsAt status tables { label } } } }",
+        " { bookings { id guestName partySize startsAt status tables { id label } } } }",
     ]
     return lines

@@ -465,12 +465,22 @@ def _hm(moment: datetime, tz: tzinfo | None) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
 
+def _zone_name(moment: datetime) -> str:
+    """The zone a message's times are in: its IANA name (``Europe/London``), else ``UTC``."""
+    tz = moment.tzinfo
+    key = getattr(tz, "key", None)
+    return key if isinstance(key, str) else (moment.tzname() or "UTC")
+
+
 def conflict_violations(
     booking: BookingInfo,
     ordered: Sequence[TableInfo],
     relevant: Mapping[UUID, list[AllocationInfo]],
 ) -> list[Violation]:
-    """One TABLE_CONFLICT per other booking on ``ordered`` tables, in table order."""
+    """One TABLE_CONFLICT per other booking on ``ordered`` tables, in table order.
+
+    Times are in the booking's zone (the restaurant's, see ``booking_info``), and say which.
+    """
     groups: dict[UUID, list[tuple[int, TableInfo, AllocationInfo]]] = {}
     for index, table in enumerate(ordered):
         for a in relevant.get(table.id, ()):
@@ -478,6 +488,7 @@ def conflict_violations(
     if not groups:
         return []
     tz = booking.starts_at.tzinfo
+    zone_name = _zone_name(booking.starts_at)
     ranked = sorted(
         groups.items(),
         key=lambda item: (item[1][0][0], min(e[2].starts_at for e in item[1]), item[0].int),
@@ -500,9 +511,9 @@ def conflict_violations(
                 assigned.append(table)
         window = (
             f"{_hm(min(e[2].starts_at for e in entries), tz)}"
-            f"-{_hm(max(e[2].ends_at for e in entries), tz)}"
+            f"-{_hm(max(e[2].ends_at for e in entries), tz)} {zone_name}"
         )
-        until = f"; hold expires {_hm(min(expiries), tz)}" if expiries else ""
+        until = f"; hold expires {_hm(min(expiries), tz)} {zone_name}" if expiries else ""
         if assigned and held:
             message = (
                 f"Another booking ({window}) has {labels(assigned)} assigned and"

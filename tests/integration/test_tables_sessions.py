@@ -109,7 +109,9 @@ async def test_propose__a_held_table_is_a_conflict_naming_the_holder(pool) -> No
     assert conflict.code == "TABLE_CONFLICT"
     assert conflict.conflicting_booking_id == world.bookings["Ada"]
     assert conflict.table_ids == (world.tables["T2"],)
-    assert "19:00-21:00" in conflict.message  # restaurant time (Europe/London, summer)
+    # The holder's times, in the restaurant's zone (Europe/London, summer), named.
+    assert "(19:00-21:00 Europe/London; hold expires " in conflict.message
+    assert conflict.message.endswith(" Europe/London)")
 
 
 async def test_conflict__clears_for_the_waiting_staff_when_the_holder_cancels(pool, hub) -> None:

@@ -231,7 +231,7 @@ def test_validate__overlapping_assignment_of_other_booking_is_conflict_naming_it
     assert violations == [
         Violation(
             ViolationCode.TABLE_CONFLICT,
-            "Table T1 is assigned to another booking (20:00-22:00)",
+            "Table T1 is assigned to another booking (20:00-22:00 UTC)",
             (t1.id,),
             OTHER_BOOKING,
         )
@@ -245,7 +245,7 @@ def test_validate__overlapping_hold_of_other_booking_is_conflict_naming_it() -> 
     assert codes(violations) == [ViolationCode.TABLE_CONFLICT]
     assert violations[0].conflicting_booking_id == OTHER_BOOKING
     assert violations[0].message == (
-        "Table T1 is held for another booking (19:00-21:00; hold expires 18:05)"
+        "Table T1 is held for another booking (19:00-21:00 UTC; hold expires 18:05 UTC)"
     )
 
 
@@ -258,7 +258,7 @@ def test_validate__one_conflict_per_other_booking_naming_all_its_tables() -> Non
         (OTHER_BOOKING, (t1.id, t3.id)),
         (THIRD_BOOKING, (t2.id,)),
     ]
-    assert violations[0].message == "Tables T1, T3 are assigned to another booking (19:00-21:00)"
+    assert violations[0].message == "Tables T1, T3 are assigned to another booking (19:00-21:00 UTC)"
 
 
 def test_validate__booking_with_hold_and_assignment_says_which_is_which() -> None:
@@ -267,7 +267,8 @@ def test_validate__booking_with_hold_and_assignment_says_which_is_which() -> Non
     violations = validate(booking(4), [t1, t2], [t1, t2], allocations)
     assert len(violations) == 1
     assert violations[0].message == (
-        "Another booking (19:00-21:00) has T1 assigned and T2 held; hold expires 18:10"
+        "Another booking (19:00-21:00 UTC) has T1 assigned and T2 held;"
+        " hold expires 18:10 UTC"
     )
 
 
