@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from prometheus_client import Histogram
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
@@ -65,6 +65,30 @@ _LIMIT_MESSAGES = (
     "Maximum introspection depth exceeded",  # MaxIntrospectionDepthRule
 )
 _OPERATION_ERRORS = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
+
+
+class OneOperation(SchemaExtension):
+    """A document of several operations runs the one `operationName` names, or none.
+
+    (strawberry would run the first; the GraphQL spec, and every other server, refuse.)
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        # The name the request gave (`operation_name` falls back to the first operation's).
+        provided = getattr(ctx, "_provided_operation_name", None)
+        if provided is None and document is not None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                ctx.pre_execution_errors = [
+                    GraphQLError(
+                        "The document has several operations: say which to run in"
+                        " operationName.",
+                        extensions={"code": OPERATION_RESOLUTION_FAILURE},
+                    )
+                ]
+        yield
 
 
 def _is_request_error(error: GraphQLError) -> bool:

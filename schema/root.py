@@ -23,6 +23,7 @@ from schema import core, poems, tables
 from schema.errors import SHARED_ERROR_TYPES, DomainErrors
 from schema.extensions import (
     Limits,
+    OneOperation,
     OperationMetrics,
     is_unexpected,
     masked_errors,
@@ -93,6 +94,7 @@ def build_schema(limits: Limits, extra: Sequence[ModuleType] = ()) -> strawberry
             # Clients send the same few documents again and again: parse and validate once.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            OneOperation,
             OperationMetrics,
             masked_errors,
         ],

@@ -200,3 +200,26 @@ async def test_introspection__exempt_from_depth_limit_but_bounded_by_its_own_rul
         assert error["message"] == "Maximum introspection depth exceeded"
         assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX"}
     assert not ordinary.get("errors")
+
+
+@pytest.mark.parametrize("operation_name", [None, "Nope"])
+async def test_two_operations__without_a_name_that_picks_one_is_refused(
+    server: RunningServer, token, caplog: pytest.LogCaptureFixture, operation_name: str | None
+) -> None:
+    """The spec's rule: a document of several operations runs only the one operationName names."""
+    caplog.set_level(logging.INFO)
+    client = GraphQLHttp(server.base_url, token())
+    document = "query A { viewer { userId } } query B { viewer { roles } }"
+    payload: dict[str, object] = {"query": document}
+    if operation_name is not None:
+        payload["operationName"] = operation_name
+    response = await client.client.post("/graphql", json=payload)
+    picked = await client.client.post("/graphql", json={"query": document, "operationName": "B"})
+    await client.close()
+    body = response.json()
+    assert body.get("data") is None, body
+    [error] = body["errors"]
+    assert "operation" in error["message"].lower()
+    assert error["extensions"] == {"code": "OPERATION_RESOLUTION_FAILURE"}
+    assert picked.json() == {"data": {"viewer": {"roles": ["ADMIN"]}}}
+    _refusals_only(caplog)
