@@ -65,9 +65,9 @@ async def test_graphql_transport_ws__a_refused_token_closes_with_4403(
     """graphql-transport-ws has no error message before connection_ack: the socket closes with
     4403, and the close reason says which refusal it is (never the token)."""
     reasons: dict[str | None, str] = {None: "Forbidden: no token"}
-    for bad, words in _bad_tokens(token, tenant).items():
+    for wrong, words in _bad_tokens(token, tenant).items():
         expired = words == "the token has expired"
-        reasons[bad] = "Forbidden: token expired" if expired else "Forbidden: invalid token"
+        reasons[wrong] = "Forbidden: token expired" if expired else "Forbidden: invalid token"
     for bad, reason in reasons.items():
         async with connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
             payload = {"authorization": f"Bearer {bad}"} if bad else {}
