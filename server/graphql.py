@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import strawberry
+from cross_web import HTTPException
 from prometheus_client import Gauge
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -40,6 +42,7 @@ from strawberry.types.unset import UnsetType
 from schema.context import Context
 from schema.fanout import PersonalData, Sink, current_sink
 from server.auth import InvalidToken, bearer, verify_token
+from server.limits import error_response
 from server.settings import Settings
 from server.state import AppState
 from services.core.principal import Principal
@@ -218,6 +221,16 @@ class AllotGraphQL(GraphQL[Context, None]):
         return self._state()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # strawberry answers a refused request in plain text; clients expect GraphQL JSON.
+            try:
+                response = await self.run(Request(scope, receive))
+            except HTTPException as exc:
+                # A mutation over GET is a method the operation does not allow: 405, not 400.
+                wrong_method = isinstance(exc.__cause__, InvalidOperationTypeError)
+                response = error_response(405 if wrong_method else exc.status_code, exc.reason)
+            await response(scope, receive, send)
+            return
         if scope["type"] != "websocket":
             await super().__call__(scope, receive, send)
             return
@@ -248,6 +261,16 @@ class AllotGraphQL(GraphQL[Context, None]):
                 except InvalidToken as exc:
                     context.auth_problem = f"authentication failed: {exc}"
         return context
+
+    def parse_json(self, data: str | bytes) -> object:
+        """A request body's JSON: an object (or a batch list); anything else is a 400."""
+        try:
+            parsed = self.decode_json(data)
+        except ValueError as exc:  # not JSON, or not UTF-8
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return parsed
 
     def encode_json(self, data: object) -> str:
         """JSON for HTTP and websocket messages; a shared subscription event is serialized once."""
