@@ -24,6 +24,7 @@ from schema.root import build_schema
 from server.auth import resolve_jwt_secret
 from server.graphiql import OfflineGraphiQL
 from server.graphql import AllotGraphQL
+from server.limits import BodyLimit
 from server.logs import RequestIdMiddleware, configure
 from server.possible_types import possible_types
 from server.settings import Settings, get_settings
@@ -139,7 +140,10 @@ def create_app(
     async def home(_request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -173,6 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "log_config": None,
         "access_log": False,
         "ws_ping_interval": 20,
+        "ws_max_size": settings.max_body_bytes,
         # Events are small; compressing each one for every subscriber costs more than it saves.
         "ws_per_message_deflate": False,
     }

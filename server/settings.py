@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     hub_keepalive_seconds: float = 5.0
     hub_reconnect_max_seconds: float = 10.0
     ws_connection_init_timeout_seconds: float = 10.0
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
     hold_ttl_seconds: float = 120.0
     max_combined_tables: int = 3
     max_players_per_game: int = 50

@@ -63,11 +63,17 @@ async def test_graphql_transport_ws__a_refused_token_closes_with_4403(
     server: RunningServer, token, tenant
 ) -> None:
     """graphql-transport-ws has no error message before connection_ack: the socket closes with
-    4403 (strawberry sends the reason "Forbidden")."""
-    for bad in [None, *_bad_tokens(token, tenant)]:
+    4403, and the close reason says which refusal it is (never the token)."""
+    reasons: dict[str | None, str] = {None: "Forbidden: no token"}
+    for wrong, words in _bad_tokens(token, tenant).items():
+        expired = words == "the token has expired"
+        reasons[wrong] = "Forbidden: token expired" if expired else "Forbidden: invalid token"
+    for bad, reason in reasons.items():
         async with connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
             payload = {"authorization": f"Bearer {bad}"} if bad else {}
             await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
             with pytest.raises(ConnectionClosed) as info:
                 await asyncio.wait_for(ws.recv(), 10)
         assert info.value.rcvd is not None and info.value.rcvd.code == 4403
+        assert info.value.rcvd.reason == reason
+        assert bad is None or bad not in info.value.rcvd.reason
