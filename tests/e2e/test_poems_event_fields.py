@@ -10,6 +10,7 @@ round's state (LINE_SUBMITTED once showed round 0 or 1 in every round).
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -126,3 +127,55 @@ async def test_whole_game__every_field_of_every_event_equals_a_fresh_game_query(
         assert kinds == ALL_KINDS
         final = await _fresh(host, game_id)
         assert final["status"] == "COMPLETED" and len(final["poems"]) == n
+
+
+async def test_two_players_submit_at_once__each_event_names_its_player_and_the_real_round(
+    server: RunningServer, token
+) -> None:
+    """Two real connections submit in the same round at the same moment, in every round: each
+    LINE_SUBMITTED names its own submitter, already marked as submitted, with the round they
+    wrote in, and the events' versions never go back; the last one is what a query says."""
+    n = 3
+    async with seats(server, token, n) as players, AsyncExitStack() as stack:
+        host = players[0]
+        created = (await host.http.data(CREATE, {"name": "Host"}))["createGame"]
+        game_id, code = created["game"]["id"], created["game"]["code"]
+        for i, p in enumerate(players[1:], start=1):
+            await p.http.data(JOIN, {"code": code, "name": f"P{i}"})
+        ws = await stack.enter_async_context(websocket(server.ws_url, token("player", user="u0")))
+        host.events = await subscribe(ws, EVENTS, {"id": game_id})
+        assert (await host.next_event())["kind"] == "SNAPSHOT"
+        started = (await host.http.data(START, {"id": game_id}))["startGame"]
+        assert (await host.next_event())["kind"] == "GAME_STARTED"
+        rounds = started["game"]["roundWordCounts"]
+        for r, count in enumerate(rounds[:4]):
+            racers = players[1:]
+            sent = await asyncio.gather(
+                *(
+                    p.http.data(
+                        SUBMIT, {"id": game_id, "round": r, "text": words(count, f"{p.user}r{r}")}
+                    )
+                    for p in racers
+                )
+            )
+            assert all(s["submitLine"]["__typename"] == "LinePayload" for s in sent), sent
+            versions = sorted(s["submitLine"]["game"]["version"] for s in sent)
+            first, second = await host.next_event(), await host.next_event()
+            assert [first["kind"], second["kind"]] == ["LINE_SUBMITTED", "LINE_SUBMITTED"]
+            racer_ids = {
+                s["submitLine"]["line"]["author"]["id"] for s in sent
+            }  # the two submitters
+            assert {first["player"]["id"], second["player"]["id"]} == racer_ids
+            for event in (first, second):
+                assert event["game"]["round"] == r, (r, event)
+                assert event["player"]["submittedThisRound"] is True, event
+                assert event["game"]["version"] >= versions[0], (versions, event)
+            assert first["game"]["version"] <= second["game"]["version"] == versions[1]
+            _same_game(second, await _fresh(host, game_id))
+            last = await host.http.data(
+                SUBMIT, {"id": game_id, "round": r, "text": words(count, f"u0r{r}")}
+            )
+            assert last["submitLine"]["__typename"] == "LinePayload", last
+            await _expect(
+                [host], game_id, ["LINE_SUBMITTED", "ROUND_ADVANCED"], created["player"]["id"]
+            )
