@@ -180,3 +180,33 @@ async def test_start_game__racing_a_join_never_leaves_a_player_without_a_poem(po
             "select array_length(matrix, 2) from games where id = $1", game.id
         )
     assert width == len(final.players)  # everyone who got in has a poem in every round
+
+
+async def test_submit_line__racing_lines_of_every_round_each_send_a_distinct_notification(
+    pool, tenant, dsn
+) -> None:
+    # A player's LINE_SUBMITTED once had the same payload in every round (their player id, no
+    # version): the realtime path, which reads and executes each change once, then answered
+    # all of them with the first round's game. Every line's notification must be its own.
+    game_id, people = await started(pool, tenant, 4)
+    async with notifications(dsn) as notes:
+        for round_ in range(3):
+            await asyncio.gather(
+                *(
+                    flows.submit_line(
+                        pool, who, game_id, round_, line_of(round_ + 1, f"{who.user_id}r{round_}")
+                    )
+                    for who in people
+                )
+            )
+        items = await notes.settled(dsn)
+    lines = [n for n in items if n["t"] == topic(uuid.UUID(game_id)) and n["k"] == "LINE_SUBMITTED"]
+    assert len(lines) == 12
+    assert all(n["v"] is not None for n in lines)
+    assert len({(n["id"], n["v"]) for n in lines}) == 12  # no two changes alike
+    # Each player's versions grow round after round (a line is written against a newer game).
+    by_player: dict[str, list[int]] = {}
+    for n in lines:
+        by_player.setdefault(n["id"], []).append(n["v"])
+    assert len(by_player) == 4
+    assert all(vs == sorted(set(vs)) and len(vs) == 3 for vs in by_player.values())
