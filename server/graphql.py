@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -40,6 +40,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
 
 from schema.context import Context
+from schema.extensions import OPERATION_RESOLUTION_FAILURE
 from schema.fanout import PersonalData, Sink, current_sink
 from server.auth import InvalidToken, bearer, verify_token
 from server.limits import error_response
@@ -228,7 +229,13 @@ class AllotGraphQL(GraphQL[Context, None]):
             except HTTPException as exc:
                 # A mutation over GET is a method the operation does not allow: 405, not 400.
                 wrong_method = isinstance(exc.__cause__, InvalidOperationTypeError)
-                response = error_response(405 if wrong_method else exc.status_code, exc.reason)
+                unknown = isinstance(exc.__cause__, CannotGetOperationTypeError)
+                response = error_response(
+                    405 if wrong_method else exc.status_code,
+                    exc.reason,
+                    code=OPERATION_RESOLUTION_FAILURE if unknown else None,
+                )
+                log.info("request refused: %s", exc.reason)
             await response(scope, receive, send)
             return
         if scope["type"] != "websocket":

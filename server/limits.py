@@ -16,9 +16,9 @@ MESSAGE_TOO_BIG_CLOSE = 1009
 _CODES = {400: BAD_REQUEST, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: PAYLOAD_TOO_LARGE}
 
 
-def error_response(status: int, message: str) -> JSONResponse:
+def error_response(status: int, message: str, code: str | None = None) -> JSONResponse:
     """A GraphQL-shaped error body, `{"errors": [{"message", "extensions": {"code"}}]}`."""
-    code = _CODES.get(status, BAD_REQUEST)
+    code = code or _CODES.get(status, BAD_REQUEST)
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
     )
