@@ -83,8 +83,7 @@ class OneOperation(SchemaExtension):
             if len(operations) > 1:
                 ctx.pre_execution_errors = [
                     GraphQLError(
-                        "The document has several operations: say which to run in"
-                        " operationName.",
+                        "The document has several operations: say which to run in operationName.",
                         extensions={"code": OPERATION_RESOLUTION_FAILURE},
                     )
                 ]

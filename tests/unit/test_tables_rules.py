@@ -258,7 +258,9 @@ def test_validate__one_conflict_per_other_booking_naming_all_its_tables() -> Non
         (OTHER_BOOKING, (t1.id, t3.id)),
         (THIRD_BOOKING, (t2.id,)),
     ]
-    assert violations[0].message == "Tables T1, T3 are assigned to another booking (19:00-21:00 UTC)"
+    assert violations[0].message == (
+        "Tables T1, T3 are assigned to another booking (19:00-21:00 UTC)"
+    )
 
 
 def test_validate__booking_with_hold_and_assignment_says_which_is_which() -> None:
@@ -267,8 +269,7 @@ def test_validate__booking_with_hold_and_assignment_says_which_is_which() -> Non
     violations = validate(booking(4), [t1, t2], [t1, t2], allocations)
     assert len(violations) == 1
     assert violations[0].message == (
-        "Another booking (19:00-21:00 UTC) has T1 assigned and T2 held;"
-        " hold expires 18:10 UTC"
+        "Another booking (19:00-21:00 UTC) has T1 assigned and T2 held; hold expires 18:10 UTC"
     )
 
 
