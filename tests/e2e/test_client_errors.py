@@ -7,6 +7,9 @@ import logging
 from typing import Any
 
 import pytest
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.httpx import HTTPXAsyncTransport
 
 from tests.support.gql import GraphQLHttp
 from tests.support.server import RunningServer, serve_in_process, test_settings
@@ -87,6 +90,26 @@ async def test_variable_mistake__is_bad_user_input_naming_the_variable(
         assert error["message"].startswith("Variable '$"), error
     assert any(f"Variable '{variable}'" in e["message"] for e in body["errors"])
     _refusals_only(caplog)
+
+
+@pytest.mark.parametrize(
+    "case", ["wrong type", "impossible date", "null for ID!", "bad enum value"]
+)
+async def test_variable_mistake__reaches_the_gql_client_as_bad_user_input(
+    server: RunningServer, token, case: str
+) -> None:
+    """What a typed client (here the real `gql` library) sees of a variable mistake."""
+    query, variables, variable = VARIABLE_MISTAKES[case]
+    transport = HTTPXAsyncTransport(
+        url=f"{server.base_url}/graphql",
+        headers={"authorization": f"Bearer {token('admin', 'staff')}"},
+    )
+    async with Client(transport=transport) as session:
+        with pytest.raises(TransportQueryError) as caught:
+            await session.execute(GraphQLRequest(query, variable_values=variables))
+    errors = caught.value.errors or []
+    assert errors and all(e["extensions"] == {"code": "BAD_USER_INPUT"} for e in errors)
+    assert any(f"Variable '{variable}'" in e["message"] for e in errors)
 
 
 INLINE_MISTAKES = {
