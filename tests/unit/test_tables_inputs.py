@@ -40,6 +40,14 @@ def test_text__trims_and_collapses_spaces_and_names_the_field() -> None:
     assert "at most 3" in problems_of(inputs.text, "label", "abcd", 3)["label"]
 
 
+@pytest.mark.parametrize("bad", ["a\x00b", "\x00", "bell\x07", "\ud800x", "x\x7f"])
+def test_text__refuses_control_characters_postgres_cannot_store(bad: str) -> None:
+    """Found by tests/e2e/test_fuzz.py: a NUL in a name reached INSERT and was INTERNAL_ERROR."""
+    assert problems_of(inputs.text, "name", bad, 20) == {
+        "name": "must not contain control characters"
+    }
+
+
 @pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "UTC", "Asia/Kolkata"])
 def test_timezone__accepts_iana_names(zone: str) -> None:
     assert problems_of(inputs.timezone, "timezone", zone) == {}
