@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Literal, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 import asyncpg
@@ -31,6 +32,14 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     (asyncpg still rolls back an unfinished transaction first.) Skipping its
     RESET ALL saves one round trip per request.
     """
+
+
+def with_server_setting(dsn: str, name: str, value: str) -> str:
+    """`dsn` whose sessions start with the setting `name` = `value` (asyncpg passes query
+    parameters it does not know on as server settings)."""
+    parts = urlsplit(dsn)
+    query = urlencode([*parse_qsl(parts.query), (name, value)])
+    return urlunsplit(parts._replace(query=query))
 
 
 async def create_pool(

@@ -19,7 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from db.embedded import start_embedded
 from db.migrate import migrate, pending
-from db.pool import create_pool
+from db.pool import create_pool, with_server_setting
 from schema.root import build_schema
 from server.auth import resolve_jwt_secret
 from server.graphiql import OfflineGraphiQL
@@ -46,6 +46,8 @@ async def start(settings: Settings) -> AppState:
     """Everything the app needs before it serves: secret, database, migrations, pool, hub."""
     secret = resolve_jwt_secret(settings)
     dsn = await database_url(settings)
+    if not settings.notify_rows:  # every session of this process, pools and workers alike
+        dsn = with_server_setting(dsn, "allot.notify_rows", "off")
     if settings.should_migrate:
         await migrate(dsn)
     pool = await create_pool(dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size)

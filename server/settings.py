@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     max_query_tokens: int = 2000
     max_subscriptions_per_connection: int = 50
     subscriber_queue_size: int = 256
+    notify_rows: bool = True
     hub_keepalive_seconds: float = 5.0
     hub_reconnect_max_seconds: float = 10.0
     ws_connection_init_timeout_seconds: float = 10.0

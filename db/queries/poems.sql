@@ -99,28 +99,15 @@ set status = 'COMPLETED', completed_at = now(), version = version + 1
 where id = $1 and status <> 'COMPLETED'
 
 -- name: game_view
--- The game as its players see it, in one read: the game; its players in seat order, each with
--- whether they wrote the current round's line; and every line, but only once the game is
--- COMPLETED. `member`: whether user $2 plays in it (null $2: not asked).
-select g.id, g.code, g.status, g.round, g.round_word_counts, g.host_user_id, g.version,
-       coalesce(array_length(g.matrix, 2), 0) as poem_count,
+-- The game as its players see it, in one read (poems_game_views: the game; its players in
+-- seat order, each with whether they wrote the current round's line; and every line, but only
+-- once the game is COMPLETED). `member`: whether user $2 plays in it (null $2: not asked).
+select v.*,
        exists (
-         select 1 from game_players m where m.game_id = g.id and m.user_id = $2::text
-       ) as member,
-       (select json_agg(
-                 json_build_array(p.id, p.user_id, p.display_name, p.seat,
-                                  g.status = 'IN_PROGRESS' and l.id is not null)
-                 order by p.seat)
-          from game_players p
-          left join game_lines l
-            on l.game_id = p.game_id and l.round = g.round and l.seat = p.seat
-         where p.game_id = g.id) as players,
-       (select json_agg(json_build_array(l.poem, l.round, l.seat, l.text)
-                        order by l.poem, l.round)
-          from game_lines l
-         where l.game_id = g.id and g.status = 'COMPLETED') as lines
-from games g
-where g.id = $1
+         select 1 from game_players m where m.game_id = v.id and m.user_id = $2::text
+       ) as member
+from poems_game_views v
+where v.id = $1
 
 -- name: my_assignment
 -- The caller's poem in the current round of a running game, and only the line just

@@ -80,31 +80,15 @@ select id, restaurant_id, label, zone, min_capacity, max_capacity, active, versi
 from dining_tables where restaurant_id = any($1::uuid[])
 
 -- name: tables_by_ids
-select id, restaurant_id, label, zone, min_capacity, max_capacity, active, version
-from dining_tables where id = any($1::uuid[])
+select * from tables_table_views where id = any($1::uuid[])
 
 -- name: booking_views
 -- Bookings with their assigned tables: one row per (booking, table), table columns null for a
--- booking without tables.
-select b.id as booking_id, b.restaurant_id as booking_restaurant_id, b.guest_name,
-       b.party_size, lower(b.during) as starts_at, upper(b.during) as ends_at, b.status,
-       b.version as booking_version,
-       t.id, t.restaurant_id, t.label, t.zone, t.min_capacity, t.max_capacity, t.active,
-       t.version
-from bookings b
-left join allocations a
-  on a.booking_id = b.id and a.kind = 'ASSIGNMENT' and a.released_at is null
-left join dining_tables t on t.id = a.table_id
-where b.id = any($1::uuid[])
+-- booking without tables (the view's notifications carry too: 0011_notify_rows.sql).
+select * from tables_booking_views where booking_id = any($1::uuid[])
 
 -- name: allocation_views
-select a.id as allocation_id, a.kind, a.booking_id, a.session_id, lower(a.during) as starts_at,
-       upper(a.during) as ends_at, a.expires_at, a.released_at, a.release_reason,
-       a.version as allocation_version,
-       t.id, t.restaurant_id, t.label, t.zone, t.min_capacity, t.max_capacity, t.active,
-       t.version
-from allocations a join dining_tables t on t.id = a.table_id
-where a.id = any($1::uuid[])
+select * from tables_allocation_views where allocation_id = any($1::uuid[])
 
 -- name: sessions_by_ids
 select id, booking_id, restaurant_id, created_by, status, proposed_table_ids, violations,

@@ -1,9 +1,10 @@
 """gameEvents: a snapshot of the game, then one event per change, for the game's players.
 
-Triggers announce changes on topic `poems.game:<id>` (IDs only). Each delta's game is read
-once per change for all subscribers of this process (live's `read`), as the change's tenant
-(hub.read_as, one round trip): the game view is the same for every player and never holds
-an unrevealed line, so sharing it reveals nothing. LINE_SUBMITTED names who submitted,
+Triggers announce changes on topic `poems.game:<id>`, with the game as the change committed
+it (poems_game_views) when it fits in the notification. Each delta's game is decoded from it,
+or else read, once per change for all subscribers of this process (live's `read`, hub.rows):
+the game view is the same for every player and never holds an unrevealed line, so sharing it
+reveals nothing. LINE_SUBMITTED names who submitted,
 never what."""
 
 from __future__ import annotations
@@ -52,10 +53,11 @@ async def game_events(
 
     async def read(change: Change) -> GameView | None:
         # The same for every player of the game: the view never holds an unrevealed line.
+        # Usually it came in the notification, as the change committed it.
         if change.tenant is None:
             return None
-        async with hub.read_as(change.tenant) as conn:
-            return await reads.game(conn, game_id)
+        rows = await hub.rows(change, "poems_game_views", "id", game_id)
+        return reads.game_of_row(rows[0]) if rows else None
 
     def visible(change: Change, game: GameView) -> GameChange:
         kind = GameEventKind(change.kind)

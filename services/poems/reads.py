@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from db.pool import tenant_transaction
+from db.rows import Row
 from db.sql import load
 from services.core.ids import parse_id
 from services.core.principal import Principal, Role
@@ -27,7 +28,7 @@ from services.poems.model import (
 Q = load("poems")
 
 
-def game_of_row(row: asyncpg.Record) -> GameView:
+def game_of_row(row: Row) -> GameView:
     """A game_view row as the view every player of the game shares."""
     players = tuple(
         PlayerView(

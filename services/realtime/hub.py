@@ -17,15 +17,17 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from uuid import UUID
 
 import asyncpg
 from broadcaster import Broadcast, BroadcastBackend, Event
 
+from db import rows as json_rows
 from db.listener import CHANNEL, Listener
 from db.pool import TenantReader
+from db.rows import Row
 from services.realtime import metrics
 
 log = logging.getLogger(__name__)
@@ -37,24 +39,30 @@ RESYNC_TOPIC: Final = "*resync*"
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One committed change, as a trigger announced it: IDs only, never row contents."""
+    """One committed change, as a trigger announced it: what changed, and the rows of the
+    area's view for it when they fitted in the notification (`rows`; None: read them)."""
 
     topic: str
     kind: str
     id: UUID | None
     version: int | None
     tenant: UUID | None
+    # Not part of what the change is (its equality and hash): the same change, read or carried.
+    rows: list[dict[str, Any]] | None = field(default=None, compare=False, hash=False, repr=False)
 
     @classmethod
     def parse(cls, payload: str) -> Change:
-        """Read a notification payload `{"t","k","id","v","tn"}`."""
+        """Read a notification payload `{"t","k","id","v","tn"}`, with `"r"` when it carries
+        the rows."""
         data = json.loads(payload)
+        rows = data.get("r")
         return cls(
             topic=str(data["t"]),
             kind=str(data["k"]),
             id=UUID(data["id"]) if data.get("id") else None,
             version=int(data["v"]) if data.get("v") is not None else None,
             tenant=UUID(data["tn"]) if data.get("tn") else None,
+            rows=rows if isinstance(rows, list) else None,
         )
 
 
@@ -198,6 +206,7 @@ class Hub(Broadcast):
         # reach that change later than the prepare step did; bounded, oldest out first.
         self._memo: OrderedDict[Any, asyncio.Future[Any]] = OrderedDict()
         self._reader: TenantReader | None = None
+        self._converters: dict[str, json_rows.Converters] = {}  # view -> its JSON decoding
 
     @property
     def listening(self) -> bool:
@@ -326,6 +335,21 @@ class Hub(Broadcast):
         """Open the connections to read changed rows with, then start listening."""
         self._reader = await TenantReader.open(self.backend.dsn)
         await super().connect()
+
+    async def rows(self, change: Change, view: str, key: str, value: object) -> list[Row]:
+        """The rows of `view` whose `key` is `value`: those the notification carried, or else
+        read as the change's tenant (one statement). `view` must be the one the area's trigger
+        sends for this change (db/migrations/0011_notify_rows.sql)."""
+        assert change.tenant is not None
+        if change.rows is not None:
+            convert = self._converters.get(view)
+            if convert is None:
+                async with self.read_as(change.tenant) as conn:
+                    convert = await json_rows.converters(conn, view)
+                self._converters[view] = convert
+            return json_rows.decode(convert, change.rows)
+        async with self.read_as(change.tenant) as conn:
+            return list(await conn.fetch(f"select * from {view} where {key} = $1", value))
 
     def read_as(self, tenant_id: UUID) -> AbstractAsyncContextManager[asyncpg.Connection]:
         """A connection to read a change's rows as its tenant, one round trip a statement

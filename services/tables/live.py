@@ -5,8 +5,9 @@ Its triggers send on `TOPICS` (db/migrations/0008_tables_topics.sql): a restaura
 that wake every process's expirer (`tables.holds`).
 
 Both follow services.realtime.stream.live: a snapshot, then one delta per committed change.
-A delta's rows are read once per change for every subscriber of this process (live's
-`read`), then filtered per subscriber's window (`visible`).
+A floor delta's rows come in the notification when they fit (hub.rows; else they are read),
+once per change for every subscriber of this process (live's `read`), then filtered per
+subscriber's window (`visible`). A session's are read (three statements).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ async def _read(
 
 
 async def _floor_change(hub: Hub, change: Change) -> FloorChange | None:
-    """The row a floor change is about (live() reads it once per change for every subscriber).
+    """The row a floor change is about (live() reads it once per change for every subscriber;
+    usually it came in the notification).
 
     Read as the change's tenant, which is every subscriber's: live() never passes a change of
     another tenant on, and only that tenant's staff can subscribe to the restaurant.
@@ -82,15 +84,19 @@ async def _floor_change(hub: Hub, change: Change) -> FloorChange | None:
     if change.id is None or change.tenant is None:
         return None
     if change.kind in ALLOCATION_EVENTS:
-        allocation = await _read(hub, reads.allocation_views, change)
+        rows = await hub.rows(change, "tables_allocation_views", "allocation_id", change.id)
+        allocation = reads.allocations_of(rows).get(change.id)
         return (
             FloorChange(FloorEventKind(change.kind), allocation=allocation) if allocation else None
         )
     if change.kind == FloorEventKind.BOOKING_CHANGED:
-        booking = await _read(hub, reads.booking_views, change)
+        booking = reads.bookings_of(
+            await hub.rows(change, "tables_booking_views", "booking_id", change.id)
+        ).get(change.id)
         return FloorChange(FloorEventKind.BOOKING_CHANGED, booking=booking) if booking else None
     if change.kind == FloorEventKind.TABLE_CHANGED:
-        table = await _read(hub, reads.table_views, change)
+        rows = await hub.rows(change, "tables_table_views", "id", change.id)
+        table = reads.table_of(rows[0]) if rows else None
         return FloorChange(FloorEventKind.TABLE_CHANGED, table=table) if table else None
     return None
 

@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from db.pool import tenant_transaction
+from db.rows import Row
 from db.sql import load
 from services.core.ids import parse_id, require_id
 from services.core.principal import Principal
@@ -59,7 +60,7 @@ SUGGESTIONS = 5
 # ------------------------------------------------------------------------ view loaders
 
 
-def table_of(row: asyncpg.Record | Mapping[str, Any]) -> TableView:
+def table_of(row: Row) -> TableView:
     """A TableView from a row with the dining_tables columns."""
     return TableView(
         id=row["id"],
@@ -111,7 +112,12 @@ async def booking_views(conn: asyncpg.Connection, ids: Iterable[UUID]) -> dict[U
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = await conn.fetch(Q["booking_views"], wanted)
+    return bookings_of(await conn.fetch(Q["booking_views"], wanted))
+
+
+def bookings_of(rows: Iterable[Row]) -> dict[UUID, BookingView]:
+    """Bookings from rows of tables_booking_views (a row per assigned table)."""
+    rows = list(rows)
     tables: dict[UUID, list[TableView]] = {}
     for r in rows:
         found = tables.setdefault(r["booking_id"], [])
@@ -140,6 +146,11 @@ async def allocation_views(
     wanted = list(set(ids))
     if not wanted:
         return {}
+    return allocations_of(await conn.fetch(Q["allocation_views"], wanted))
+
+
+def allocations_of(rows: Iterable[Row]) -> dict[UUID, AllocationView]:
+    """Allocations from rows of tables_allocation_views."""
     return {
         r["allocation_id"]: AllocationView(
             id=r["allocation_id"],
@@ -154,7 +165,7 @@ async def allocation_views(
             release_reason=r["release_reason"],
             version=r["allocation_version"],
         )
-        for r in await conn.fetch(Q["allocation_views"], wanted)
+        for r in rows
     }
 
 

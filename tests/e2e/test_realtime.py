@@ -188,6 +188,35 @@ async def test_subscriptions_per_connection__limit_is_enforced(dsn: str, token) 
             assert (await a.next())["probeEvents"]["item"]["label"] == "still here"
 
 
+@pytest.mark.parametrize("notify_rows", [True, False])
+async def test_notify_rows_setting__decides_whether_notifications_carry_rows(
+    dsn: str, token, notify_rows: bool
+) -> None:
+    """ALLOT_NOTIFY_ROWS: with it the notification of a mutation carries the row; without it,
+    IDs only. The subscriber gets the same event either way."""
+    t = token("staff")
+    payloads: list[str] = []
+    listen = await asyncpg.connect(dsn)
+    await listen.add_listener("allot_events", lambda *args: payloads.append(args[3]))
+    try:
+        async with serve_in_process(test_settings(dsn, notify_rows=notify_rows)) as running:
+            async with websocket(running.ws_url, t) as ws:
+                sub = await subscribe(ws, PROBE)
+                await sub.next()
+                await _add(running, t, "either way")
+                event = (await sub.next())["probeEvents"]
+        await asyncio.sleep(0.2)  # the raw listener has it by now too
+    finally:
+        await listen.close()
+    assert event["kind"] == "INSERT" and event["item"]["label"] == "either way"
+    [payload] = [p for p in payloads if "probe:" in p]
+    carried = json.loads(payload).get("r")
+    if notify_rows:
+        assert [row["label"] for row in carried] == ["either way"]
+    else:
+        assert carried is None
+
+
 async def test_two_server_processes__a_change_through_one_reaches_a_subscriber_on_the_other(
     dsn: str, token
 ) -> None:

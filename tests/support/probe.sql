@@ -9,7 +9,8 @@ select allot_enable_rls('probe_items');
 
 create function probe_items_notify() returns trigger language plpgsql as $$
 begin
-  perform allot_notify('probe:' || new.tenant_id, lower(tg_op), new.id, new.version, new.tenant_id);
+  perform allot_notify('probe:' || new.tenant_id, lower(tg_op), new.id, new.version, new.tenant_id,
+    case when allot_notify_rows() then jsonb_build_array(to_jsonb(new)) end);
   return new;
 end
 $$;

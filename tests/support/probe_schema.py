@@ -90,9 +90,8 @@ class Subscription:
             return [_item(r) for r in rows]
 
         async def read(change: Change) -> ProbeItem | None:
-            async with tenant_transaction(pool, who.tenant_id) as conn:
-                row = await conn.fetchrow("select * from probe_items where id = $1", change.id)
-            return _item(row) if row else None
+            rows = await info.context.hub.rows(change, "probe_items", "id", change.id)
+            return _item(rows[0]) if rows else None
 
         def snapshot_event(event: Snapshot[list[ProbeItem]]) -> ProbeEvent:
             return ProbeEvent(
