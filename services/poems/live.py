@@ -9,7 +9,7 @@ never what."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Final
 from uuid import UUID
 
@@ -38,7 +38,7 @@ def topic(game_id: UUID) -> str:
 
 async def game_events(
     pool: asyncpg.Pool, hub: Hub, who: Principal, raw_id: str
-) -> AsyncIterator[Snapshot[GameView] | Delta[GameChange]]:
+) -> AsyncGenerator[Snapshot[GameView] | Delta[GameChange], None]:
     """Yield SNAPSHOT, then each change of the game; NotFound unless the caller plays in it."""
     who.require(Role.PLAYER)
     game_id = parse_id(raw_id)
