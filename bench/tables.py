@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._http import GraphQLClient  # noqa: E402
+from bench._live import RawFloor, Subscribers  # noqa: E402
 from bench._stats import ms, pct  # noqa: E402
 from db.pool import create_pool, tenant_transaction  # noqa: E402
 from db.sql import load  # noqa: E402
@@ -127,104 +127,6 @@ async def restaurant(
 
 
 # ---------------------------------------------------------------------------- 1. realtime
-
-
-class RawFloor:
-    """The floor: an UPDATE and a NOTIFY committed on one asyncpg connection, until a LISTEN
-    connection has it. Sampled in the same rounds as Allot, so both see the same machine."""
-
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
-        self.got: asyncio.Queue[float] = asyncio.Queue()
-
-    async def __aenter__(self) -> RawFloor:
-        self.listen = await asyncpg.connect(self.dsn)
-        self.send = await asyncpg.connect(self.dsn)
-        await self.send.execute(
-            "create table if not exists bench_floor (id int primary key, v int)"
-        )
-        await self.send.execute("insert into bench_floor values (1, 0) on conflict do nothing")
-        await self.listen.add_listener(
-            "bench_floor", lambda *_: self.got.put_nowait(time.perf_counter())
-        )
-        for _ in range(20):  # warm-up
-            await self.sample()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.listen.close()
-        await self.send.close()
-
-    async def sample(self) -> float:
-        start = time.perf_counter()
-        async with self.send.transaction():
-            await self.send.execute("update bench_floor set v = v + 1 where id = 1")
-            await self.send.execute("select pg_notify('bench_floor', 'x')")
-        return (await self.got.get()) - start
-
-
-class Subscribers:
-    """N websockets each subscribed to one subscription, recording arrival times. Ready when
-    each has its first message (a snapshot)."""
-
-    def __init__(
-        self, ws_url: str, token: str, query: str, variables: dict[str, Any], count: int
-    ) -> None:
-        self.ws_url, self.token, self.count = ws_url, token, count
-        self.query, self.variables = query, variables
-        self.arrivals: list[list[float]] = [[] for _ in range(count)]
-        self.raw: list[list[str]] = [[] for _ in range(count)]
-        self.target = 0
-        self.reached = 0
-        self.all_reached = asyncio.Event()
-        self.ready = asyncio.Semaphore(0)
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def _client(self, i: int) -> None:
-        async with websockets.connect(
-            self.ws_url,
-            subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
-            open_timeout=120,
-            max_size=None,
-            ping_interval=None,
-        ) as ws:
-            init = {"type": "connection_init", "payload": {"authorization": f"Bearer {self.token}"}}
-            await ws.send(json.dumps(init))
-            await ws.recv()
-            payload = {"query": self.query, "variables": self.variables}
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-            await ws.recv()  # the snapshot
-            self.ready.release()
-            mine, raw = self.arrivals[i], self.raw[i]
-            async for message in ws:
-                mine.append(time.perf_counter())
-                raw.append(str(message))
-                if len(mine) == self.target:
-                    self.reached += 1
-                    if self.reached == self.count:
-                        self.all_reached.set()
-
-    async def start(self) -> None:
-        # The first alone: stock broadcaster's first subscribe to a channel must finish
-        # before the next begins (they would LISTEN on its one connection at once).
-        for first, last in ((0, 1), (1, self.count)):
-            self.tasks += [asyncio.create_task(self._client(i)) for i in range(first, last)]
-            for _ in range(first, last):
-                await asyncio.wait_for(self.ready.acquire(), 120)
-
-    async def expect(self, more: int) -> None:
-        """Wait until every subscriber has `more` further messages."""
-        self.target += more
-        self.reached = sum(1 for a in self.arrivals if len(a) >= self.target)
-        if self.reached == self.count:
-            return
-        self.all_reached.clear()
-        await asyncio.wait_for(self.all_reached.wait(), 120)
-
-    async def stop(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 class Latencies:
