@@ -8,10 +8,11 @@ the subscribers run in this process.
 1. For 1, 100 and 1000 subscribers (each on its own websocket): the time from a commit (an
    UPDATE of a probe_items row, whose trigger notifies) until the last subscriber has the
    message, on Allot and on the websocket floor, sampled in alternate rounds so both see the
-   same machine; next to them the raw floor (an UPDATE and a NOTIFY committed on one asyncpg
-   connection reaching a LISTEN on another). And each server process's CPU time (user +
-   system, /proc/<pid>/stat) over all the rounds, per event of its own; each server also
-   sees the other's notifications, which it drops after reading the topic.
+   same machine, with the ratio Allot / websocket floor (p50) and its target; next to them
+   the raw floor (an UPDATE and a NOTIFY committed on one asyncpg connection reaching a
+   LISTEN on another). And each server process's CPU time (user + system, /proc/<pid>/stat)
+   over all the rounds, per event of its own; each server also sees the other's
+   notifications, which it drops after reading the topic.
 2. Reads of the changed row per event with 1, 2 and 4 Allot server processes on the database,
    each with subscribers of one tenant: the sum of allot_realtime_reads_total over the
    processes' /metrics, per committed change.
