@@ -175,9 +175,13 @@ class ProbeFanOut:
         await self.subscribers.stop()
         await self.conn.close()
 
+    def mark(self) -> list[int]:
+        """How many messages each subscriber has had so far."""
+        return [len(a) for a in self.subscribers.arrivals]
+
     async def sample(self) -> float:
-        subs = self.subscribers
-        before = [len(a) for a in subs.arrivals]
+        """Commit a change; the seconds until its message is at the last subscriber."""
+        before = self.mark()
         self.events += 1
         start = time.perf_counter()
         async with self.conn.transaction():
@@ -187,5 +191,21 @@ class ProbeFanOut:
                 f"e{self.events}",
                 self.row,
             )
+        return await self.arrival(self.events, before) - start
+
+    async def arrival(self, event: int, before: list[int]) -> float:
+        """When the last subscriber had the message of change `event` (ProbeFanOut.events of
+        the one that committed it), counting from the `before` mark."""
+        subs = self.subscribers
         await subs.expect(1)
-        return max(a[n] for a, n in zip(subs.arrivals, before, strict=True)) - start
+        # Each has a message now; almost always this change's. Another one (a resync
+        # snapshot, when the server is slow) may have come first: then wait for this one.
+        label = f'"e{event}"'
+        while True:
+            arrived = [
+                next((t for t, m in zip(a[n:], r[n:], strict=True) if label in m), None)
+                for a, r, n in zip(subs.arrivals, subs.raw, before, strict=True)
+            ]
+            if None not in arrived:
+                return max(t for t in arrived if t is not None)
+            await asyncio.sleep(0.001)

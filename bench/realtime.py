@@ -40,6 +40,7 @@ from tests.support.server import TEST_SECRET, RunningServer, serve_subprocess  #
 TARGET = 1.3  # Allot / websocket floor, p50
 ROUNDS = ((1, 100), (100, 40), (1000, 20))
 WARMUP = 3
+READS = "allot_realtime_reads_total"
 
 
 def allot_fan_out(dsn: str, server: RunningServer, count: int) -> ProbeFanOut:
@@ -114,15 +115,15 @@ async def reads_per_event(
                 )
                 for s in started[1:]
             ]
-            await writer.sample()  # warm-up
-            for other in others:
-                await other.subscribers.expect(1)
-            before = [await metric(s.base_url, "allot_realtime_reads_total") for s in started]
-            for _ in range(changes):
+            before: list[float] = []
+            for i in range(changes + 1):  # the first is a warm-up
+                if i == 1:
+                    before = [await metric(s.base_url, READS) for s in started]
+                marks = [other.mark() for other in others]
                 await writer.sample()
-                for other in others:
-                    await other.subscribers.expect(1)
-            after = [await metric(s.base_url, "allot_realtime_reads_total") for s in started]
+                for other, mark in zip(others, marks, strict=True):
+                    await other.arrival(writer.events, mark)
+            after = [await metric(s.base_url, READS) for s in started]
     reads = [b - a for a, b in zip(before, after, strict=True)]
     print(
         f"  {processes} server process{'es' if processes > 1 else ''},"
