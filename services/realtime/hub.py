@@ -319,6 +319,7 @@ class Hub(Broadcast):
         """
         future = self._memo.get(key)
         if future is None:
+            metrics.REALTIME_READS.inc()
             future = asyncio.ensure_future(load())
             self._memo[key] = future
             while len(self._memo) > 1024:

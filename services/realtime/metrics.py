@@ -17,3 +17,6 @@ SHARED_FRAMES = Counter(
     "allot_shared_frames_total",
     "Subscription deltas sent as frames made once for every reader (no per-reader execution)",
 )
+REALTIME_READS = Counter(
+    "allot_realtime_reads_total", "Changed rows read back for subscribers (one per change shared)"
+)

@@ -58,6 +58,7 @@ class RunningServer:
     ws_url: str
     app: Starlette | None = None
     graphql: AllotGraphQL | None = None
+    pid: int | None = None  # the server process (serve_subprocess), e.g. for its CPU and memory
 
 
 @asynccontextmanager
@@ -151,7 +152,9 @@ def serve_subprocess(
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("server process did not become ready")
             time.sleep(0.1)
-        yield RunningServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql")
+        yield RunningServer(
+            f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", pid=proc.pid
+        )
     finally:
         proc.terminate()
         try:
