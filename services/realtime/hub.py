@@ -319,7 +319,6 @@ class Hub(Broadcast):
         """
         future = self._memo.get(key)
         if future is None:
-            metrics.REALTIME_READS.inc()
             future = asyncio.ensure_future(load())
             self._memo[key] = future
             while len(self._memo) > 1024:
@@ -345,7 +344,8 @@ class Hub(Broadcast):
         if change.rows is not None:
             convert = self._converters.get(view)
             if convert is None:
-                async with self.read_as(change.tenant) as conn:
+                assert self._reader is not None
+                async with self._reader.read_as(change.tenant) as conn:  # once per view
                     convert = await json_rows.converters(conn, view)
                 self._converters[view] = convert
             return json_rows.decode(convert, change.rows)
@@ -357,6 +357,7 @@ class Hub(Broadcast):
         (db.pool.TenantReader): for `prepare` steps and `shared` loads."""
         if self._reader is None:
             raise RuntimeError("the hub is not connected")
+        metrics.REALTIME_READS.inc()
         return self._reader.read_as(tenant_id)
 
     async def close(self) -> None:

@@ -18,5 +18,6 @@ SHARED_FRAMES = Counter(
     "Subscription deltas sent as frames made once for every reader (no per-reader execution)",
 )
 REALTIME_READS = Counter(
-    "allot_realtime_reads_total", "Changed rows read back for subscribers (one per change shared)"
+    "allot_realtime_reads_total",
+    "Statements the hub ran to read changed rows back (none for rows a notification carried)",
 )

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from prometheus_client import REGISTRY
 
 from db.listener import CHANNEL
 from db.pool import create_pool, tenant_transaction, with_server_setting
@@ -99,8 +100,14 @@ async def test_rows_are_those_committed__a_round_s_last_line_carries_the_next_ro
     assert [c.rows[0]["version"] for c in lines if c.rows] == [c.version for c in lines]
 
 
-async def _probe_delta(hub: Hub, pool: asyncpg.Pool, label: str) -> tuple[Change, str]:
-    """Insert a probe item labelled `label`; the change a subscriber got and the label it read."""
+def _reads() -> float:
+    """Statements the hubs of this process have run to read changed rows back."""
+    return REGISTRY.get_sample_value("allot_realtime_reads_total") or 0.0
+
+
+async def _probe_delta(hub: Hub, pool: asyncpg.Pool, label: str) -> tuple[Change, str, float]:
+    """Insert a probe item labelled `label`; the change a subscriber got, the label it read
+    and how many statements the hub ran to read it back."""
     tenant = uuid.uuid4()
     who = Principal("u", tenant, frozenset({Role.STAFF}))
 
@@ -114,12 +121,13 @@ async def _probe_delta(hub: Hub, pool: asyncpg.Pool, label: str) -> tuple[Change
     stream = live(hub, who, f"probe:{tenant}", name="test", snapshot=snapshot, read=read)
     try:
         assert isinstance(await anext(stream), Snapshot)
+        before = _reads()
         async with tenant_transaction(pool, tenant) as conn:
             await conn.execute("insert into probe_items (label) values ($1)", label)
         delta = await asyncio.wait_for(anext(stream), 5)
         assert isinstance(delta, Delta)
-        result: tuple[Change, str] = delta.data
-        return result
+        change, got = delta.data
+        return change, got, _reads() - before
     finally:
         await stream.aclose()
 
@@ -127,11 +135,11 @@ async def _probe_delta(hub: Hub, pool: asyncpg.Pool, label: str) -> tuple[Change
 async def test_a_change_too_large_for_a_notification__goes_without_rows_and_is_read(
     hub: Hub, pool: asyncpg.Pool
 ) -> None:
-    small, label = await _probe_delta(hub, pool, "small")
-    assert small.rows is not None and label == "small"
+    small, label, reads = await _probe_delta(hub, pool, "small")
+    assert small.rows is not None and label == "small" and reads == 0
     long = "x" * 9000  # with it, the payload would pass NOTIFY's 8000 bytes
-    large, label = await _probe_delta(hub, pool, long)
-    assert large.rows is None and label == long
+    large, label, reads = await _probe_delta(hub, pool, long)
+    assert large.rows is None and label == long and reads == 1
 
 
 async def test_sessions_with_notify_rows_off__send_ids_only_and_are_read(
@@ -139,10 +147,10 @@ async def test_sessions_with_notify_rows_off__send_ids_only_and_are_read(
 ) -> None:
     quiet = await create_pool(with_server_setting(dsn, "allot.notify_rows", "off"))
     try:
-        change, label = await _probe_delta(hub, quiet, "read back")
+        change, label, reads = await _probe_delta(hub, quiet, "read back")
     finally:
         await quiet.close()
-    assert change.rows is None and label == "read back"
+    assert change.rows is None and label == "read back" and reads == 1
 
 
 async def test_game_events__same_events_whether_rows_are_carried_or_read(
