@@ -65,7 +65,10 @@ class RequestIdMiddleware:
             # Websocket messages pass through untouched: this is the hot path of every event.
             await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
-            log.info(
+            # A websocket's whole session is one line too, at DEBUG: a live dashboard's
+            # sockets come and go by the thousand, and their refusals are logged as such.
+            log.log(
+                logging.INFO if scope["type"] == "http" else logging.DEBUG,
                 "%s %s %s %.1fms",
                 scope.get("method", "WS"),
                 scope.get("path"),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
 import pytest
 
-from tests.support.gql import GraphQLHttp
+from tests.support.gql import GraphQLHttp, subscribe, websocket
 from tests.support.server import RunningServer
 
 
@@ -163,6 +164,26 @@ async def test_request_id__returned_and_logged_but_token_never_logged(
     )
     assert "req-42" in logged
     assert secret_token not in logged and secret_token not in caplog.text
+
+
+async def test_access_log__requests_at_info_websocket_sessions_at_debug(
+    server: RunningServer, token, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A dashboard's websockets come and go by the thousand: each session's line is DEBUG,
+    while every HTTP request is logged at INFO."""
+    caplog.set_level(logging.DEBUG, logger="allot.http")
+    async with httpx.AsyncClient() as c:
+        await c.post(f"{server.base_url}/graphql", json={"query": "{ __typename }"})
+    async with websocket(server.ws_url, token("staff")) as ws:
+        sub = await subscribe(ws, "subscription { probeEvents { kind } }")
+        await sub.next()
+    await asyncio.sleep(0.2)  # the session's line is written as the socket closes
+    lines = {
+        (r.levelno, r.getMessage().split(" ")[0])
+        for r in caplog.records
+        if r.name == "allot.http" and " /graphql " in r.getMessage()
+    }
+    assert lines == {(logging.INFO, "POST"), (logging.DEBUG, "WS")}
 
 
 async def test_cors__allows_configured_origin_only(dsn: str, token) -> None:
