@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._live import ProbeFanOut, RawFloor, cpu_seconds, metric  # noqa: E402
 from bench._stats import ms, pct  # noqa: E402
+from db.pool import with_server_setting  # noqa: E402
 from server.auth import issue_token  # noqa: E402
 from services.core.principal import Role  # noqa: E402
 from tests.support import dbs  # noqa: E402
@@ -98,8 +99,13 @@ async def latency(dsn: str, allot: RunningServer, floor: RunningServer) -> None:
 
 
 async def reads_per_event(
-    dsn: str, processes: int, subscribers: int = 10, changes: int = 20
+    dsn: str, processes: int, notify_rows: bool, subscribers: int = 10, changes: int = 20
 ) -> None:
+    """Statements the server processes ran to read changed rows back, per event. With rows
+    in the notifications the database serves one read per event whatever the number of
+    processes: the trigger's, in the writer's transaction; with IDs only, one per process."""
+    if not notify_rows:  # the writer's session and every server's (ALLOT_NOTIFY_ROWS=false)
+        dsn = with_server_setting(dsn, "allot.notify_rows", "off")
     tenant = uuid.uuid4()
     token = issue_token(TEST_SECRET, tenant=tenant, user="bench", roles=[Role.STAFF])
     with ExitStack() as servers:
@@ -125,11 +131,12 @@ async def reads_per_event(
                     await other.arrival(writer.events, mark)
             after = [await metric(s.base_url, READS) for s in started]
     reads = [b - a for a, b in zip(before, after, strict=True)]
+    carried = "+ 1 in the writer's transaction" if notify_rows else "IDs only"
     print(
         f"  {processes} server process{'es' if processes > 1 else ''},"
         f" {subscribers} subscribers each, {changes} changes:"
-        f" {sum(reads) / changes:.2f} reads of the changed row per event"
-        f" (per process: {', '.join(f'{r / changes:.2f}' for r in reads)})"
+        f" {sum(reads) / changes:.2f} reads back per event ({carried};"
+        f" per process: {', '.join(f'{r / changes:.2f}' for r in reads)})"
     )
 
 
@@ -147,8 +154,10 @@ async def main() -> None:
         ):
             await latency(dsn, allot, floor)
         print("2. reads of the changed row per event (allot_realtime_reads_total, summed)")
-        for processes in (1, 2, 4):
-            await reads_per_event(dsn, processes)
+        for notify_rows in (True, False):
+            print(f"  ALLOT_NOTIFY_ROWS={'true' if notify_rows else 'false'}")
+            for processes in (1, 2, 4):
+                await reads_per_event(dsn, processes, notify_rows)
 
 
 if __name__ == "__main__":

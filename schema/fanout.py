@@ -45,7 +45,8 @@ S = TypeVar("S")
 D = TypeVar("D")
 _Keys = tuple[str, tuple[str, ...]]
 _Doc = tuple[str, str, "_Keys | None"]
-_Shared = tuple[ExecutionResult, "str | None"]
+# The result, and its JSON cut where each reader's sequence goes (None: not shareable).
+_Shared = tuple[ExecutionResult, "list[str] | None"]
 
 _SHARE_ATTR = "_allot_share"
 # One execution per (delta key, document, variables), kept while readers of that delta may
@@ -73,12 +74,12 @@ current_sink: ContextVar[Sink | None] = ContextVar("allot_sink", default=None)
 class PersonalData(dict[str, Any]):
     """One reader's copy of a shared result, with its JSON ready but for the sequence."""
 
-    template: str = ""
+    pieces: list[str] = []  # set per instance
     sequence: int = 0
 
     def to_json(self) -> str:
         """This result as JSON, serialized once for all readers."""
-        return self.template.replace(_MARKER_JSON, str(self.sequence))
+        return str(self.sequence).join(self.pieces)
 
 
 def shareable(event: T, key: Hashable) -> T:
@@ -104,12 +105,12 @@ class Shared(Generic[T]):
         if executor is None or executor.doc is None or executor.doc[2] is None:
             return False
         assert sink is not None
-        _, template = await wait_shared(
+        _, pieces = await wait_shared(
             _execution(executor.doc, self.key, lambda: executor.for_event(self.event()))
         )
-        if template is None:
+        if pieces is None:
             return False
-        await sink.send(f"{sink.prefix}{template.replace(_MARKER_JSON, str(self.sequence))}}}}}")
+        await sink.send(f"{sink.prefix}{str(self.sequence).join(pieces)}}}}}")
         metrics.SHARED_FRAMES.inc()
         return True
 
@@ -205,12 +206,12 @@ def _serialize(result: Any, keys: _Keys) -> _Shared:
     if not data or not isinstance(data.get(root_key), dict) or result.errors:
         return result, None
     marked = {**data, root_key: {**data[root_key], **dict.fromkeys(sequence_keys, _MARKER)}}
-    return result, json.dumps(marked, separators=(",", ":"))
+    return result, json.dumps(marked, separators=(",", ":")).split(_MARKER_JSON)
 
 
 async def _personal(future: asyncio.Future[_Shared], keys: _Keys, sequence: int) -> ExecutionResult:
-    shared, template = await wait_shared(future)
-    if template is None:
+    shared, pieces = await wait_shared(future)
+    if pieces is None:
         return shared
     assert shared.data is not None
     root_key, sequence_keys = keys
@@ -218,7 +219,7 @@ async def _personal(future: asyncio.Future[_Shared], keys: _Keys, sequence: int)
     for k in sequence_keys:
         root[k] = sequence
     personal = PersonalData({**shared.data, root_key: root})
-    personal.template = template
+    personal.pieces = pieces
     personal.sequence = sequence
     return ExecutionResult(data=personal, errors=None)
 

@@ -153,10 +153,12 @@ class PostgresListenBackend(BroadcastBackend):
 class Subscriber:
     """A bounded queue of changes for one subscription."""
 
+    __slots__ = ("_items", "_maxsize", "_waiter")
+
     def __init__(self, maxsize: int) -> None:
         self._items: deque[Change | Resync] = deque()
         self._maxsize = maxsize
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # set while get() waits
 
     def push(self, item: Change | Resync) -> None:
         """Queue an item; on overflow drop everything queued and ask for a resync."""
@@ -166,13 +168,18 @@ class Subscriber:
             self._items.clear()
             metrics.RESYNCS.labels(item.reason).inc()
         self._items.append(item)
-        self._ready.set()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def get(self) -> Change | Resync:
         """The next change, or a Resync marker."""
         while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         return self._items.popleft()
 
     def __len__(self) -> int:
