@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -188,6 +188,22 @@ def logged_errors() -> Iterator[list[logging.LogRecord]]:
         logging.getLogger().removeHandler(handler)
 
 
+def runs(count: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`count` examples from the fixed (or ALLOT_FUZZ_SEED's) seed, none remembered between
+    runs, however long each takes."""
+
+    def apply(test: Callable[..., None]) -> Callable[..., None]:
+        limited = settings(
+            max_examples=count,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )(test)
+        return seed(SEED)(limited)
+
+    return apply
+
+
 def _served(root: graphql.GraphQLObjectType) -> list[str]:
     """The root fields of the API itself: the test server's probe area (whose `probeFail`
     fails on purpose, to test the INTERNAL_ERROR mask) is not fuzzed."""
@@ -226,13 +242,7 @@ def _fuzz(server: RunningServer, token: str) -> list[tuple[str, Any, list[str]]]
         ).flatmap(lambda strategy: strategy)
         findings: list[tuple[str, Any, list[str]]] = []
 
-        @seed(SEED)
-        @settings(
-            max_examples=OPERATIONS,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @runs(OPERATIONS)
         @given(query=operations, moved=st.booleans(), rng=st.randoms(use_true_random=False))
         def send(query: str, moved: bool, rng: random.Random) -> None:
             variables: dict[str, Any] | None = None
@@ -298,13 +308,7 @@ def _garbage(server: RunningServer, token: str, count: int) -> list[tuple[bytes,
         base_url=server.base_url, headers={"authorization": f"Bearer {token}"}, timeout=30
     ) as http:
 
-        @seed(SEED)
-        @settings(
-            max_examples=count,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @runs(count)
         @given(body=GARBAGE, content_type=st.sampled_from(["application/json", "text/plain"]))
         def send(body: bytes, content_type: str) -> None:
             response = http.post("/graphql", content=body, headers={"content-type": content_type})
