@@ -18,7 +18,7 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 from uuid import UUID
 
 import asyncpg
@@ -54,7 +54,11 @@ class Change:
     def parse(cls, payload: str) -> Change:
         """Read a notification payload `{"t","k","id","v","tn"}`, with `"r"` when it carries
         the rows."""
-        data = json.loads(payload)
+        return cls.of(json.loads(payload))
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Change:
+        """The change a parsed notification payload announces."""
         rows = data.get("r")
         return cls(
             topic=str(data["t"]),
@@ -116,11 +120,12 @@ class PostgresListenBackend(BroadcastBackend):
     def _payload(self, payload: str) -> None:
         metrics.NOTIFICATIONS.inc()
         try:
-            topic = json.loads(payload)["t"]
+            data = json.loads(payload)
+            topic = data["t"]
         except (ValueError, KeyError, TypeError):
             log.warning("ignored a malformed notification")
             return
-        self._events.put_nowait(Event(str(topic), payload))
+        self._events.put_nowait(Event(str(topic), data))  # parsed once, for every subscriber
 
     def _reconnected(self) -> None:
         metrics.HUB_RECONNECTS.inc()
@@ -237,7 +242,7 @@ class Hub(Broadcast):
             if not self._topics.get(topic):
                 continue
             try:
-                change = Change.parse(event.message)
+                change = Change.of(cast(dict[str, Any], event.message))  # parsed: _payload
             except (ValueError, KeyError, TypeError):
                 log.warning("ignored a malformed notification")
                 continue
