@@ -8,10 +8,11 @@ import time
 import uuid
 
 import asyncpg
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from db.pool import tenant_transaction
+from db.pool import tenant_transaction, with_server_setting
 from tests.support.gql import GraphQLHttp, subscribe, websocket
 from tests.support.server import (
     RunningServer,
@@ -228,6 +229,41 @@ async def test_two_server_processes__a_change_through_one_reaches_a_subscriber_o
             await _add(a, t, "from A")
             event = (await sub.next())["probeEvents"]
             assert event["item"]["label"] == "from A"
+
+
+async def _reads_back(server: RunningServer) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{server.base_url}/metrics")).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("allot_realtime_reads_total ")
+    )
+
+
+@pytest.mark.parametrize("notify_rows", [True, False])
+async def test_two_server_processes__read_a_change_back_only_without_notify_rows(
+    dsn: str, token, notify_rows: bool
+) -> None:
+    """The database work per event does not grow with the processes: with the rows in the
+    notification neither process reads the change back; with IDs only, each reads it once."""
+    t = token("staff")
+    if not notify_rows:
+        dsn = with_server_setting(dsn, "allot.notify_rows", "off")
+    with serve_subprocess(dsn) as a, serve_subprocess(dsn) as b:
+        async with websocket(a.ws_url, t) as on_a, websocket(b.ws_url, t) as on_b:
+            subs = [await subscribe(on_a, PROBE), await subscribe(on_b, PROBE)]
+            for sub in subs:
+                await sub.next()
+            before = [await _reads_back(a), await _reads_back(b)]
+            for i in range(3):
+                await _add(a, t, f"change {i}")
+                for sub in subs:
+                    assert (await sub.next())["probeEvents"]["item"]["label"] == f"change {i}"
+            after = [await _reads_back(a), await _reads_back(b)]
+    assert [y - x for x, y in zip(before, after, strict=True)] == (
+        [0, 0] if notify_rows else [3, 3]
+    )
 
 
 async def test_shutdown__closes_websockets_with_a_close_code(dsn: str, token) -> None:
