@@ -169,9 +169,10 @@ async def test_two_players_submit_at_once__each_event_names_its_player_and_the_r
             for event in (first, second):
                 assert event["game"]["round"] == r, (r, event)
                 assert event["player"]["submittedThisRound"] is True, event
-            # An event's game is read once its change is announced and an answer once its
-            # commit is done, so either may already show the other's line: versions never go
-            # back, and the last event shows what the later answer shows.
+            # An event's game is the one its commit made (or, with IDs only, read when it is
+            # announced) and an answer is read once its commit is done, so an answer may
+            # already show the other's line: versions never go back, and the last event shows
+            # what the later answer shows.
             assert first["game"]["version"] <= second["game"]["version"] == versions[1], (
                 versions,
                 first,
