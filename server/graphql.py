@@ -108,8 +108,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             except WebSocketDisconnect as exc:
                 raise WebSocketDisconnected from exc
 
-        current_sink.set(Sink(operation.id, send))
-        await super().run_operation(operation)
+        # The task's context holds the sink, whose `send` holds the operation, which holds the
+        # task: reset it when the operation ends, or every ended subscription is a reference
+        # cycle (with its executor) that only a full garbage collection frees.
+        token = current_sink.set(Sink(operation.id, send))
+        try:
+            await super().run_operation(operation)
+        finally:
+            current_sink.reset(token)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
