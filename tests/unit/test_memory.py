@@ -37,12 +37,12 @@ async def test_collects_once_enough_have_ended() -> None:
         gc.enable()
 
 
-async def test_waits_for_a_quarter_of_those_open() -> None:
+async def test_waits_for_half_as_many_as_are_open() -> None:
     reclaimer = Reclaimer(minimum=1, delay=0)
-    for _ in range(41):
+    for _ in range(24):
         reclaimer.opened()
     for _ in range(7):
-        reclaimer.closed()  # 34 open: 8 must end first
+        reclaimer.closed()  # 17 open: 8 must end first
     await asyncio.sleep(0.01)
     assert reclaimer.collections == 0
     reclaimer.closed()
