@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import ModuleType
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, MaxIntrospectionDepthRule
+from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
-    AddValidationRules,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
@@ -50,7 +50,33 @@ def _with_domain_errors(mutation: type) -> type:
 
 
 class AllotSchema(strawberry.Schema):
-    """The schema; it logs only unexpected errors, each once, with its traceback."""
+    """The schema; it logs only unexpected errors, each once, with its traceback.
+
+    Each operation's limits (the added validation rules, the parser's token limit) are set
+    on its execution context when it is made, as strawberry's AddValidationRules and
+    MaxTokensLimiter would at the start of the operation: those are extensions, made for
+    every operation and kept with a suspended `on_operation` for as long as it runs, which
+    for an idle subscription is most of what it holds. (`_create_execution_context` is
+    strawberry's, not public API: tested on 0.341.x.)
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        validation_rules: Iterable[type[ASTValidationRule]] = (),
+        max_tokens: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.added_validation_rules = tuple(validation_rules)
+        self.max_tokens = max_tokens
+
+    def _create_execution_context(self, *args: Any, **kwargs: Any) -> ExecutionContext:
+        context = super()._create_execution_context(*args, **kwargs)
+        context.validation_rules = context.validation_rules + self.added_validation_rules
+        if self.max_tokens is not None:
+            context.parse_options["max_tokens"] = self.max_tokens
+        return context
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -88,9 +114,9 @@ def build_schema(limits: Limits, extra: Sequence[ModuleType] = ()) -> strawberry
         subscription=_merged("Subscription", modules),
         types=SHARED_ERROR_TYPES,
         execution_context_class=SharedEventExecutor,
+        validation_rules=rules,
+        max_tokens=limits.max_tokens,
         extensions=[
-            lambda: AddValidationRules(rules),
-            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             # Clients send the same few documents again and again: parse and validate once.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

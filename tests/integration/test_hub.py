@@ -119,6 +119,29 @@ async def test_resync_marker__replaces_queue_on_overflow() -> None:
     assert items[-1] == Change("t", "k", None, 9, None) or isinstance(items[0], Resync)
 
 
+async def test_subscriber__keeps_order_and_wakes_a_waiting_reader() -> None:
+    from services.realtime.hub import Subscriber
+
+    sub = Subscriber(maxsize=8)
+    for i in range(3):
+        sub.push(Change("t", "k", None, i, None))
+    assert len(sub) == 3
+    assert [(await sub.get()).version for _ in range(2)] == [0, 1]  # type: ignore[union-attr]
+    sub.push(Change("t", "k", None, 3, None))
+    assert [(await sub.get()).version for _ in range(2)] == [2, 3]  # type: ignore[union-attr]
+    assert len(sub) == 0
+    waiting = asyncio.create_task(sub.get())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    sub.push(Change("t", "k", None, 4, None))
+    assert (await asyncio.wait_for(waiting, 1)) == Change("t", "k", None, 4, None)
+    cancelled = asyncio.create_task(sub.get())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    sub.push(Resync("reconnect"))  # a cancelled reader loses nothing
+    assert isinstance(await asyncio.wait_for(sub.get(), 1), Resync)
+
+
 async def test_prepare__runs_once_per_change_before_any_subscriber_sees_it(
     hub: Hub, pool: asyncpg.Pool
 ) -> None:
