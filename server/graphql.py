@@ -74,7 +74,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self.connection_timed_out:
             return
         if self.connection_init_timeout_task:
+            # Cancelled, and let go of: an idle socket need not keep the finished task.
             self.connection_init_timeout_task.cancel()
+            self.connection_init_timeout_task = None
         payload = message.get("payload", {})
         if not isinstance(payload, dict):
             await self.websocket.close(code=4400, reason="Invalid connection init payload")

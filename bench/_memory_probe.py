@@ -4,8 +4,8 @@ For 100 subscriptions per connection and for 1 per connection, on a fresh server
 each time: the server's RSS before, with N open (and per subscription), after every socket
 has closed, and after opening N again (memory returned or reused: no new growth).
 
-    python bench/memory_probe.py [N]            # default 2000
-    ALLOT_TRACEMALLOC=25 python bench/memory_probe.py 1000
+    python bench/_memory_probe.py [N]            # default 2000
+    ALLOT_TRACEMALLOC=25 python bench/_memory_probe.py 1000
 
 With ALLOT_TRACEMALLOC (frames to keep) the server traces its allocations and the top sites
 held by the open subscriptions are printed (a snapshot with N open compared to one before).
@@ -166,7 +166,7 @@ def print_top(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, n: int)
 async def run(dsn: str, n: int, per: int) -> None:
     tracing = bool(os.environ.get("ALLOT_TRACEMALLOC"))
     token = issue_token(TEST_SECRET, tenant=uuid.uuid4(), user="mem", roles=[Role.STAFF])
-    with serve_subprocess(dsn, app="bench.memory_probe:app_factory") as server:
+    with serve_subprocess(dsn, app="bench._memory_probe:app_factory") as server:
         proc = server_process(server.base_url)
         warm = Subscriptions(server.ws_url, token, per, per)  # code paths warm, caches built
         await warm.open()
