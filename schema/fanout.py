@@ -5,11 +5,14 @@ it turns a services stream (services.realtime.stream.live) into GraphQL events, 
 wrapped in `Shared(key, sequence, build)`, where the key (the delta's own) names the change
 and everything the result depends on, and `build` makes the event object. Then:
 
-* On a graphql-transport-ws operation (the server sets a `Sink` for it), `await
-  shared.sent()` puts the frame on the socket itself: the selection set is executed once per
-  (key, document, variables) for every operation of this process, serialized once with a
-  marker where `sequence` goes, and each operation sends that text with its own sequence and
-  operation id. No per-reader execution, result object or JSON encoding.
+* On a graphql-transport-ws operation (the server sets a `Sink` for it), the frame goes on
+  the socket itself: the selection set is executed once per (key, document, variables) for
+  every operation of this process, serialized once with a marker where `sequence` goes, and
+  each operation sends that text with its own sequence and operation id. No per-reader
+  execution, result object or JSON encoding. While the subscription waits, the hub's task
+  does it (`Sink.offer`, called by services.realtime.stream.live's direct path), so a
+  thousand subscribers cost a thousand socket writes, not a thousand task wake-ups;
+  otherwise the subscription's own task does (`await shared.sent()`).
 * Otherwise (legacy graphql-ws, or when the result has errors) the resolver yields
   `shared.event()`: `SharedEventExecutor` still executes it once per key and hands each reader
   a copy with its own `sequence` (`PersonalData`, serialized once too).
@@ -28,17 +31,24 @@ import inspect
 import json
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Hashable,
+)
 from contextvars import ContextVar
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from graphql import ExecutionResult, FieldNode, InlineFragmentNode, OperationType, print_ast
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from services.realtime import metrics
 from services.realtime.hub import wait_shared
-from services.realtime.stream import Delta, Snapshot
+from services.realtime.stream import Delta, Snapshot, direct_sink
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -60,15 +70,81 @@ _MARKER_JSON = json.dumps(_MARKER)
 
 
 class Sink:
-    """An operation's socket, for frames made once for every reader: set by the server."""
+    """An operation's socket, for frames made once for every reader: set by the server.
 
-    def __init__(self, operation_id: str, send: Callable[[str], Awaitable[None]]) -> None:
+    Its frames go out in order: a delta sent straight from the hub's task (`offer`) whose
+    write had to wait (a socket slow to drain) is awaited before the operation sends
+    anything else, and `offer` declines while one is waiting.
+    """
+
+    def __init__(self, operation_id: str, send: Callable[[str], Coroutine[Any, Any, None]]) -> None:
         self.prefix = f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{{"data":'
-        self.send = send
+        self._send = send
         self.executor: SharedEventExecutor | None = None  # the operation's, once it has one
+        self.build: Callable[[Delta[Any]], Any] | None = None  # a delta's event (shared_events)
+        self._writing: asyncio.Future[None] | None = None  # an offered frame still being sent
+
+    async def flush(self) -> None:
+        """Wait until every frame offered so far is on the socket."""
+        writing = self._writing
+        if writing is not None:
+            await wait_shared(writing)
+
+    async def send(self, text: str) -> None:
+        """Send one frame after those offered before it."""
+        await self.flush()
+        await self._send(text)
+
+    def offer(self, delta: Delta[Any]) -> bool:
+        """Send a delta's frame now, from the hub's task, if its execution is done (plain
+        fields) and nothing of this operation is still being written; else False."""
+        executor, build = self.executor, self.build
+        if executor is None or build is None or executor.doc is None or executor.doc[2] is None:
+            return False
+        if self._writing is not None and not self._writing.done():
+            return False
+        future = _execution(
+            executor.doc,
+            delta.key,
+            lambda: executor.for_event(shareable(build(delta), delta.key)),
+        )
+        if not future.done():
+            return False
+        _, pieces = future.result()
+        if pieces is None:
+            return False
+        self._writing = eagerly(self._send(f"{self.prefix}{str(delta.sequence).join(pieces)}}}}}"))
+        metrics.SHARED_FRAMES.inc()
+        return True
 
 
-current_sink: ContextVar[Sink | None] = ContextVar("allot_sink", default=None)
+# The running operation's sink (the server sets it for each graphql-transport-ws operation).
+current_sink: ContextVar[Sink | None] = cast(ContextVar["Sink | None"], direct_sink)
+
+
+def eagerly(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
+    """Run `coroutine` now, in the caller's task, as far as it goes without waiting: None if
+    it finished (a socket write that did not have to wait), else the task that finishes it.
+    Its errors are its own: a frame for a socket that has gone has nowhere to go."""
+    try:
+        waiting = coroutine.send(None)
+    except BaseException:  # StopIteration: done; anything else: the socket is gone
+        return None
+    return asyncio.ensure_future(_finish(coroutine, waiting))
+
+
+async def _finish(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+    try:
+        while True:
+            if isinstance(waiting, asyncio.Future):
+                await asyncio.wait((waiting,))  # the coroutine reads its outcome itself
+            else:
+                await asyncio.sleep(0)
+            waiting = coroutine.send(None)
+    except (StopIteration, Exception):
+        return
+    finally:
+        coroutine.close()
 
 
 class PersonalData(dict[str, Any]):
@@ -231,11 +307,19 @@ async def shared_events(
     delta: Callable[[Delta[D]], T],
 ) -> AsyncGenerator[T, None]:
     """A subscription's GraphQL events: each snapshot built per reader with `snapshot`, each
-    delta built once with `delta` and executed and serialized once for all its readers."""
+    delta built once with `delta` and executed and serialized once for all its readers (and
+    sent from the hub's task when it can: Sink.offer)."""
+    sink = current_sink.get()
+    if sink is not None:
+        sink.build = delta
     async for event in events:
         if isinstance(event, Delta):
             shared = Shared(event.key, event.sequence, partial(delta, event))
-            if not await shared.sent():
-                yield shared.event()
+            if await shared.sent():
+                continue
+            built = shared.event()
         else:
-            yield snapshot(event)
+            built = snapshot(event)
+        if sink is not None:
+            await sink.flush()  # strawberry sends it: after the frames offered before
+        yield built

@@ -164,13 +164,28 @@ class Subscriber:
     each were about 1.5 KB per subscription, queue empty or not).
     """
 
-    __slots__ = ("_head", "_maxsize", "_rest", "_waiter")
+    __slots__ = ("_head", "_maxsize", "_rest", "_waiter", "direct")
 
     def __init__(self, maxsize: int) -> None:
         self._head: Change | Resync | None = None
         self._rest: deque[Change | Resync] | None = None
         self._maxsize = maxsize
         self._waiter: asyncio.Future[None] | None = None
+        # Handles a change right away, in the hub's task, without waking the reader: True if
+        # it did (services.realtime.stream.live sets it).
+        self.direct: Callable[[Change], bool] | None = None
+
+    def offer(self, change: Change) -> None:
+        """Deliver a change: through `direct` while the reader waits with nothing queued,
+        else queued for the reader."""
+        direct = self.direct
+        if direct is not None and self._head is None and self._waiter is not None:
+            try:
+                if direct(change):
+                    return
+            except Exception:  # the reader's own path meets it again, and says so
+                pass
+        self.push(change)
 
     def push(self, item: Change | Resync) -> None:
         """Queue an item; on overflow drop everything queued and ask for a resync."""
@@ -305,8 +320,8 @@ class Hub(Broadcast):
             del self._backlog[topic]
 
     def _deliver(self, topic: str, change: Change) -> None:
-        for subscriber in self._topics.get(topic, ()):
-            subscriber.push(change)
+        for subscriber in list(self._topics.get(topic, ())):
+            subscriber.offer(change)
 
     @asynccontextmanager
     async def listen(
@@ -364,6 +379,14 @@ class Hub(Broadcast):
                 del self._memo[key]
             raise
         return result
+
+    def ready(self, key: Any) -> tuple[bool, Any]:
+        """(True, result) if `shared`'s load for `key` is done and succeeded, else (False,
+        None): for a caller that must not wait."""
+        future = self._memo.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return False, None
+        return True, future.result()
 
     async def connect(self) -> None:
         """Open the connections to read changed rows with, then start listening."""

@@ -21,3 +21,7 @@ REALTIME_READS = Counter(
     "allot_realtime_reads_total",
     "Statements the hub ran to read changed rows back (none for rows a notification carried)",
 )
+DIRECT_DELTAS = Counter(
+    "allot_direct_deltas_total",
+    "Deltas sent from the hub's task, their subscription's reader not woken (stream.live)",
+)

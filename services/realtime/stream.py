@@ -7,13 +7,20 @@ snapshot (so nothing committed in between is lost), checks each change against t
 subscriber's tenant and rights, and answers a Resync marker with a fresh snapshot marked
 `resync`. Each delta carries a `key` naming what it holds, so that the schema executes and
 serializes it once for every subscriber with the same key (schema.fanout.shared_events).
+
+When the subscription runs with a `direct_sink` (the schema's, on graphql-transport-ws),
+the same steps run for each change in the hub's task while the subscription waits with
+nothing queued (`direct`): the same checks, the same sequence, the delta handed to the sink,
+and the subscription's task is not woken. Whatever cannot be done then (a read still
+running, an expired token, a sink that must wait) goes to the subscription's queue instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from services.core.principal import Principal
 from services.errors import Forbidden
@@ -46,6 +53,18 @@ class Delta(Generic[D]):
     change: Change
     data: D
     key: Hashable
+
+
+class DirectSink(Protocol):
+    """Where a subscription's deltas can go without waking its reader (the schema's sink)."""
+
+    def offer(self, delta: Delta[Any]) -> bool:
+        """Send `delta` now if it can (True); False: it goes the reader's way."""
+        ...
+
+
+# The running subscription's sink, if it has one (schema.fanout sets it for an operation).
+direct_sink: ContextVar[DirectSink | None] = ContextVar("allot_direct_sink", default=None)
 
 
 @overload
@@ -101,6 +120,34 @@ async def live(
         return await hub.shared((name, change), lambda: read(change))
 
     sequence = 0
+    sink = direct_sink.get()
+
+    def data_of(item: Change, row: Any) -> Any:
+        return row if row is None or visible is None else visible(item, row)
+
+    def direct(item: Change) -> bool:
+        """The loop below for one change, without waking this reader, when nothing needs to
+        wait: the change's read is done and the sink can send the delta now."""
+        nonlocal sequence
+        if principal.expired():
+            return False
+        if item.tenant != principal.tenant_id or not allowed(item):
+            return True
+        done, row = hub.ready((name, item))
+        if not done:
+            return False
+        data = data_of(item, row)
+        if data is None:
+            return True
+        if sink is None or not sink.offer(
+            Delta(sequence + 1, item, data, (name, item, principal.tenant_id))
+        ):
+            return False
+        sequence += 1
+        delivered.inc()
+        metrics.DIRECT_DELTAS.inc()
+        return True
+
     delivered = metrics.EVENTS_DELIVERED.labels(name)
     active = metrics.ACTIVE_SUBSCRIPTIONS.labels(name)
     active.inc()
@@ -109,6 +156,8 @@ async def live(
             sequence += 1
             yield Snapshot(sequence, False, await snapshot())
             delivered.inc()
+            if sink is not None:
+                subscriber.direct = direct
             while True:
                 item = await subscriber.get()
                 if principal.expired():
@@ -120,8 +169,7 @@ async def live(
                     continue
                 if item.tenant != principal.tenant_id or not allowed(item):
                     continue
-                row = await shared_read(item)
-                data = row if row is None or visible is None else visible(item, row)
+                data = data_of(item, await shared_read(item))
                 if data is None:
                     continue
                 sequence += 1

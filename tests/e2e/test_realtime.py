@@ -285,12 +285,13 @@ async def test_delta__executed_once_for_all_subscribers_each_with_its_own_sequen
 ) -> None:
     """graphql-transport-ws sends the shared frame straight to each operation's socket; legacy
     graphql-ws shares the execution. Either way: one resolution, each reader's own sequence."""
-    from services.realtime.metrics import SHARED_FRAMES
+    from services.realtime.metrics import DIRECT_DELTAS, SHARED_FRAMES
     from tests.support import probe_schema
 
     query = "subscription { probeEvents { sequence kind item { label resolutions } } }"
     t = token("staff")
     frames_before = SHARED_FRAMES._value.get()
+    direct_before = DIRECT_DELTAS._value.get()
     async with websocket(server.ws_url, t, protocol) as ws:
         early = [await subscribe(ws, query, protocol=protocol) for _ in range(10)]
         for s in early:
@@ -310,6 +311,8 @@ async def test_delta__executed_once_for_all_subscribers_each_with_its_own_sequen
     assert {e["item"]["label"] for e in events} == {"two"}
     direct = protocol == "graphql-transport-ws"
     assert SHARED_FRAMES._value.get() - frames_before == (30 if direct else 0)
+    # On graphql-transport-ws the hub's task sends them: no subscription's reader woke up.
+    assert DIRECT_DELTAS._value.get() - direct_before == (30 if direct else 0)
 
 
 async def test_delta__a_selection_with_fragments_is_executed_for_its_reader_alone(
