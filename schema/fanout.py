@@ -87,8 +87,8 @@ class Sink:
     async def flush(self) -> None:
         """Wait until every frame offered so far is on the socket."""
         writing = self._writing
-        if writing is not None:
-            await wait_shared(writing)
+        if writing is not None and not writing.done():
+            await asyncio.wait((writing,))  # how it ended is the socket's business
 
     async def send(self, text: str) -> None:
         """Send one frame after those offered before it."""
@@ -128,7 +128,7 @@ def eagerly(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None
     Its errors are its own: a frame for a socket that has gone has nowhere to go."""
     try:
         waiting = coroutine.send(None)
-    except BaseException:  # StopIteration: done; anything else: the socket is gone
+    except (StopIteration, Exception):  # done; or the socket is gone
         return None
     return asyncio.ensure_future(_finish(coroutine, waiting))
 
