@@ -231,6 +231,41 @@ async def test_two_server_processes__a_change_through_one_reaches_a_subscriber_o
             assert event["item"]["label"] == "from A"
 
 
+async def test_subscriber_that_stops_reading__gets_every_event_in_order_then_a_resync(
+    dsn: str, token, tenant
+) -> None:
+    """A client that stops reading while thousands of large changes are committed: the
+    server's writes to its socket have to wait, the hub stops sending to it directly, its
+    queue overflows, and when it reads again it finds its events in order (each sequence the
+    one before plus one) and a resync snapshot holding everything."""
+    t = token("staff")
+    big = "x" * 6000
+    settings = test_settings(dsn, subscriber_queue_size=16)
+    async with serve_in_process(settings) as running:
+        async with websocket(running.ws_url, t, max_queue=1) as ws:
+            sub = await subscribe(ws, PROBE)
+            await sub.next()
+            async with tenant_transaction(running_state(running).pool, tenant) as conn:
+                await conn.execute(
+                    "insert into probe_items (label)"
+                    " select $1 || g from generate_series(1, 3000) g",
+                    big,
+                )
+            await asyncio.sleep(2)  # the server writes what its socket takes, then waits
+            events = []
+            while True:
+                try:
+                    events.append((await asyncio.wait_for(sub.next(), 2))["probeEvents"])
+                except TimeoutError:
+                    break
+    sequences = [e["sequence"] for e in events]
+    assert sequences == list(range(2, 2 + len(events)))
+    resyncs = [e for e in events if e["kind"] == "SNAPSHOT"]
+    assert resyncs and all(e["resync"] for e in resyncs)
+    assert len(resyncs[-1]["items"]) == 3000
+    assert len(events) < 3000  # not every change was queued for it
+
+
 async def _reads_back(server: RunningServer) -> float:
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"{server.base_url}/metrics")).text
