@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RESYNC_TOPIC: Final = "*resync*"
+# A hub's own notification, to learn when everything committed before it has arrived.
+BARRIER_TOPIC: Final = "*barrier*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,8 @@ class Change:
     tenant: UUID | None
     # Not part of what the change is (its equality and hash): the same change, read or carried.
     rows: list[dict[str, Any]] | None = field(default=None, compare=False, hash=False, repr=False)
+    # How many notifications this hub had received with this one (Hub.barrier).
+    arrival: int | None = field(default=None, compare=False, hash=False, repr=False)
 
     @classmethod
     def parse(cls, payload: str) -> Change:
@@ -57,7 +62,7 @@ class Change:
         return cls.of(json.loads(payload))
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Change:
+    def of(cls, data: dict[str, Any], arrival: int | None = None) -> Change:
         """The change a parsed notification payload announces."""
         rows = data.get("r")
         return cls(
@@ -67,6 +72,7 @@ class Change:
             version=int(data["v"]) if data.get("v") is not None else None,
             tenant=UUID(data["tn"]) if data.get("tn") else None,
             rows=rows if isinstance(rows, list) else None,
+            arrival=arrival,
         )
 
 
@@ -256,6 +262,8 @@ class Hub(Broadcast):
         self._memo: OrderedDict[Any, asyncio.Future[Any]] = OrderedDict()
         self._reader: TenantReader | None = None
         self._converters: dict[str, json_rows.Converters] = {}  # view -> its JSON decoding
+        self.arrived = 0  # notifications received so far (Change.arrival)
+        self._barriers: dict[str, asyncio.Future[int]] = {}  # barrier id -> its waiter
 
     @property
     def listening(self) -> bool:
@@ -266,6 +274,9 @@ class Hub(Broadcast):
         while True:
             event = await self._backend.next_published()
             if event.channel == RESYNC_TOPIC:
+                for waiter in self._barriers.values():  # theirs may be lost: resyncs follow
+                    if not waiter.done():
+                        waiter.set_result(self.arrived)
                 self._memo.clear()
                 for pending in self._pending.values():
                     pending.cancel()  # the snapshots after the resync cover those changes
@@ -275,11 +286,18 @@ class Hub(Broadcast):
                     for subscriber in everyone:
                         subscriber.push(Resync("reconnect"))
                 continue
+            self.arrived += 1
+            data = cast(dict[str, Any], event.message)  # parsed by _payload
             topic = event.channel
+            if topic == BARRIER_TOPIC:
+                barrier = self._barriers.get(str(data.get("id")))
+                if barrier is not None and not barrier.done():
+                    barrier.set_result(self.arrived)
+                continue
             if not self._topics.get(topic):
                 continue
             try:
-                change = Change.of(cast(dict[str, Any], event.message))  # parsed: _payload
+                change = Change.of(data, self.arrived)
             except (ValueError, KeyError, TypeError):
                 log.warning("ignored a malformed notification")
                 continue
@@ -379,6 +397,26 @@ class Hub(Broadcast):
                 del self._memo[key]
             raise
         return result
+
+    async def barrier(self, tenant_id: UUID, timeout: float = 5.0) -> int | None:
+        """Wait until every notification committed before now has reached this hub: the
+        number received by then, so that a change with `arrival` at most that was committed
+        before anything read after this returns (a subscription's snapshot holds it). None if
+        the hub cannot tell in time (its LISTEN connection is down: a resync follows)."""
+        if self._reader is None:
+            return None
+        token = uuid.uuid4().hex
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._barriers[token] = waiter
+        payload = json.dumps({"t": BARRIER_TOPIC, "id": token})
+        try:
+            async with self._reader.read_as(tenant_id) as conn:
+                await conn.execute("select pg_notify($1, $2)", CHANNEL, payload)
+            return await asyncio.wait_for(waiter, timeout)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return None
+        finally:
+            del self._barriers[token]
 
     def ready(self, key: Any) -> tuple[bool, Any]:
         """(True, result) if `shared`'s load for `key` is done and succeeded, else (False,

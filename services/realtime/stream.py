@@ -2,8 +2,9 @@
 
 An area writes a subscription by giving `live` the topic, a snapshot loader, the read of a
 change (`read`: the same for every subscriber, so it runs once per change in this process)
-and optionally a per-subscriber filter (`visible`). `live` subscribes before it reads the
-snapshot (so nothing committed in between is lost), checks each change against the
+and optionally a per-subscriber filter (`visible`). `live` subscribes, waits for Hub.barrier,
+then reads the snapshot (so nothing committed in between is lost, and what was committed
+before is in the snapshot and not sent again as a delta), checks each change against the
 subscriber's tenant and rights, and answers a Resync marker with a fresh snapshot marked
 `resync`. Each delta carries a `key` naming what it holds, so that the schema executes and
 serializes it once for every subscriber with the same key (schema.fanout.shared_events).
@@ -121,6 +122,11 @@ async def live(
 
     sequence = 0
     sink = direct_sink.get()
+    seen: int | None = None  # Hub.barrier before the last snapshot
+
+    def covered(item: Change) -> bool:
+        """Whether the last snapshot already holds this change (committed before it)."""
+        return seen is not None and item.arrival is not None and item.arrival <= seen
 
     def data_of(item: Change, row: Any) -> Any:
         return row if row is None or visible is None else visible(item, row)
@@ -131,7 +137,7 @@ async def live(
         nonlocal sequence
         if principal.expired():
             return False
-        if item.tenant != principal.tenant_id or not allowed(item):
+        if covered(item) or item.tenant != principal.tenant_id or not allowed(item):
             return True
         done, row = hub.ready((name, item))
         if not done:
@@ -153,6 +159,7 @@ async def live(
     active.inc()
     try:
         async with hub.listen(topic, prepare=shared_read) as subscriber:
+            seen = await hub.barrier(principal.tenant_id)
             sequence += 1
             yield Snapshot(sequence, False, await snapshot())
             delivered.inc()
@@ -163,11 +170,12 @@ async def live(
                 if principal.expired():
                     raise Forbidden("the token has expired")
                 if isinstance(item, Resync):
+                    seen = await hub.barrier(principal.tenant_id)
                     sequence += 1
                     yield Snapshot(sequence, True, await snapshot())
                     delivered.inc()
                     continue
-                if item.tenant != principal.tenant_id or not allowed(item):
+                if covered(item) or item.tenant != principal.tenant_id or not allowed(item):
                     continue
                 data = data_of(item, await shared_read(item))
                 if data is None:

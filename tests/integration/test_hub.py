@@ -257,3 +257,35 @@ async def test_prepare__a_flood_is_not_prepared_change_by_change(
         assert prepared <= 8 + 1
     finally:
         await hub.close()
+
+
+async def test_change_committed_just_before_subscribing__is_in_the_snapshot_not_a_delta(
+    hub: Hub, pool: asyncpg.Pool
+) -> None:
+    """A change whose notification is still on its way when a subscription starts is in its
+    snapshot (read after the hub has everything committed before it), and is not sent again
+    as a delta that would show it as it was: the first delta is the next change."""
+    tenant = uuid.uuid4()
+    who = Principal("u", tenant, frozenset({Role.STAFF}))
+
+    async def snapshot() -> list[str]:
+        async with tenant_transaction(pool, tenant) as conn:
+            return [r["label"] for r in await conn.fetch("select label from probe_items")]
+
+    async def read(change: Change) -> str:
+        rows = await hub.rows(change, "probe_items", "id", change.id)
+        return str(rows[0]["label"])
+
+    for i in range(5):
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute("insert into probe_items (label) values ($1)", f"before {i}")
+        stream = live(hub, who, f"probe:{tenant}", name="test", snapshot=snapshot, read=read)
+        first = await anext(stream)
+        assert isinstance(first, Snapshot) and f"before {i}" in first.data
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute("insert into probe_items (label) values ($1)", f"after {i}")
+        delta = await asyncio.wait_for(anext(stream), 5)
+        await stream.aclose()
+        assert isinstance(delta, Delta) and delta.data == f"after {i}"
+        async with tenant_transaction(pool, tenant) as conn:
+            await conn.execute("delete from probe_items")
