@@ -95,25 +95,32 @@ class Sink:
         await self.flush()
         await self._send(text)
 
+    def execution(self, key: Hashable, event: Callable[[], Any]) -> asyncio.Future[_Shared] | None:
+        """The one execution of this operation's document for the delta `key` (`event` makes
+        the delta's event object); None if this operation's deltas are not shared."""
+        executor = self.executor
+        if executor is None or executor.doc is None or executor.doc[2] is None:
+            return None
+        doc = executor.doc
+        return _execution(doc, key, lambda: executor.for_event(event()))
+
+    def frame(self, sequence: int, pieces: list[str]) -> str:
+        """The `next` message of a shared result, with this operation's id and `sequence`."""
+        return f"{self.prefix}{str(sequence).join(pieces)}}}}}"
+
     def offer(self, delta: Delta[Any]) -> bool:
         """Send a delta's frame now, from the hub's task, if its execution is done (plain
         fields) and nothing of this operation is still being written; else False."""
-        executor, build = self.executor, self.build
-        if executor is None or build is None or executor.doc is None or executor.doc[2] is None:
+        build = self.build
+        if build is None or (self._writing is not None and not self._writing.done()):
             return False
-        if self._writing is not None and not self._writing.done():
+        execution = self.execution(delta.key, lambda: shareable(build(delta), delta.key))
+        if execution is None or not execution.done():
             return False
-        future = _execution(
-            executor.doc,
-            delta.key,
-            lambda: executor.for_event(shareable(build(delta), delta.key)),
-        )
-        if not future.done():
-            return False
-        _, pieces = future.result()
+        _, pieces = execution.result()
         if pieces is None:
             return False
-        self._writing = eagerly(self._send(f"{self.prefix}{str(delta.sequence).join(pieces)}}}}}"))
+        self._writing = eagerly(self._send(self.frame(delta.sequence, pieces)))
         metrics.SHARED_FRAMES.inc()
         return True
 
@@ -177,16 +184,14 @@ class Shared(Generic[T]):
     async def sent(self) -> bool:
         """Send it on the operation's socket as a ready-made frame; False: yield `event()`."""
         sink = current_sink.get()
-        executor = sink.executor if sink is not None else None
-        if executor is None or executor.doc is None or executor.doc[2] is None:
+        execution = sink.execution(self.key, self.event) if sink is not None else None
+        if execution is None:
             return False
         assert sink is not None
-        _, pieces = await wait_shared(
-            _execution(executor.doc, self.key, lambda: executor.for_event(self.event()))
-        )
+        _, pieces = await wait_shared(execution)
         if pieces is None:
             return False
-        await sink.send(f"{sink.prefix}{str(self.sequence).join(pieces)}}}}}")
+        await sink.send(sink.frame(self.sequence, pieces))
         metrics.SHARED_FRAMES.inc()
         return True
 
