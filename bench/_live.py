@@ -77,6 +77,35 @@ class RawFloor:
         return (await self.got.get()) - start
 
 
+async def subscribed(
+    ws_url: str,
+    token: str,
+    query: str,
+    count: int = 1,
+    variables: dict[str, Any] | None = None,
+    open_timeout: float = 120,
+    **connect: Any,
+) -> websockets.ClientConnection:
+    """A graphql-transport-ws connection with `count` subscriptions of `query`, each past its
+    first message (the snapshot)."""
+    ws = await websockets.connect(
+        ws_url,
+        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+        open_timeout=open_timeout,
+        ping_interval=None,
+        **connect,
+    )
+    init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+    await ws.send(json.dumps(init))
+    await ws.recv()
+    payload = {"query": query, "variables": variables or {}}
+    for i in range(count):
+        await ws.send(json.dumps({"id": str(i + 1), "type": "subscribe", "payload": payload}))
+    for _ in range(count):
+        await ws.recv()
+    return ws
+
+
 class Subscribers:
     """N websockets each subscribed to one subscription, recording arrival times. Ready when
     each has its first message (a snapshot)."""
@@ -95,19 +124,10 @@ class Subscribers:
         self.tasks: list[asyncio.Task[None]] = []
 
     async def _client(self, i: int) -> None:
-        async with websockets.connect(
-            self.ws_url,
-            subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
-            open_timeout=120,
-            max_size=None,
-            ping_interval=None,
-        ) as ws:
-            init = {"type": "connection_init", "payload": {"authorization": f"Bearer {self.token}"}}
-            await ws.send(json.dumps(init))
-            await ws.recv()
-            payload = {"query": self.query, "variables": self.variables}
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-            await ws.recv()  # the snapshot
+        ws = await subscribed(
+            self.ws_url, self.token, self.query, variables=self.variables, max_size=None
+        )
+        async with ws:
             self.ready.release()
             mine, raw = self.arrivals[i], self.raw[i]
             async for message in ws:

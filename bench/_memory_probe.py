@@ -14,7 +14,6 @@ held by the open subscriptions are printed (a snapshot with N open compared to o
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -31,6 +30,7 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._live import subscribed  # noqa: E402
 from server.auth import issue_token  # noqa: E402
 from services.core.principal import Role  # noqa: E402
 from tests.support import dbs  # noqa: E402
@@ -109,22 +109,9 @@ class Subscriptions:
 
     async def _one(self, count: int, gate: asyncio.Semaphore) -> None:
         async with gate:
-            ws = await websockets.connect(
-                self.ws_url,
-                subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
-                open_timeout=60,
-                ping_interval=None,
-                max_queue=None,
+            ws = await subscribed(
+                self.ws_url, self.token, QUERY, count, open_timeout=60, max_queue=None
             )
-            init = {"type": "connection_init", "payload": {"authorization": f"Bearer {self.token}"}}
-            await ws.send(json.dumps(init))
-            await ws.recv()
-            for i in range(count):
-                await ws.send(
-                    json.dumps({"id": str(i), "type": "subscribe", "payload": {"query": QUERY}})
-                )
-            for _ in range(count):
-                await ws.recv()  # each snapshot
             self.sockets.append(ws)
 
     async def open(self) -> None:

@@ -15,7 +15,6 @@ its open-file limit is raised to the hard limit (the server inherits it).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import resource
 import sys
@@ -24,12 +23,11 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._live import PROBE_EVENTS, metric, rss_bytes  # noqa: E402
+from bench._live import PROBE_EVENTS, metric, rss_bytes, subscribed  # noqa: E402
 from bench._stats import ms  # noqa: E402
 from server.auth import issue_token  # noqa: E402
 from services.core.principal import Role  # noqa: E402
@@ -60,21 +58,14 @@ class Idle:
 
     async def _client(self) -> None:
         async with self.opening:
-            ws = await websockets.connect(
+            ws = await subscribed(
                 self.server.ws_url,
-                subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+                self.token,
+                PROBE_EVENTS,
+                self.each,
                 open_timeout=300,
-                ping_interval=None,
                 max_size=None,
             )
-            init = {"type": "connection_init", "payload": {"authorization": f"Bearer {self.token}"}}
-            await ws.send(json.dumps(init))
-            await ws.recv()
-            for i in range(self.each):
-                payload = {"query": PROBE_EVENTS}
-                await ws.send(json.dumps({"id": str(i), "type": "subscribe", "payload": payload}))
-            for _ in range(self.each):
-                await ws.recv()  # the snapshots
         self.ready += 1
         if self.ready == self.connections:
             self.all_ready.set()
