@@ -47,7 +47,8 @@ class Delta(Generic[D]):
     """One change since the previous event.
 
     `key` is the same for every subscriber that gets this delta with this `data` (the
-    subscription, the change and the tenant): what lets the delta be executed once for all.
+    subscription, the change, the tenant and the audience): what lets the delta be executed
+    once for all.
     """
 
     sequence: int
@@ -78,6 +79,7 @@ def live(
     snapshot: Callable[[], Awaitable[S]],
     read: Callable[[Change], Awaitable[D | None]],
     allowed: Callable[[Change], bool] = ...,
+    audience: Hashable = ...,
 ) -> AsyncGenerator[Snapshot[S] | Delta[D], None]: ...
 
 
@@ -92,6 +94,7 @@ def live(
     read: Callable[[Change], Awaitable[R | None]],
     visible: Callable[[Change, R], D | None],
     allowed: Callable[[Change], bool] = ...,
+    audience: Hashable = ...,
 ) -> AsyncGenerator[Snapshot[S] | Delta[D], None]: ...
 
 
@@ -105,15 +108,18 @@ async def live(
     read: Callable[[Change], Awaitable[Any]],
     visible: Callable[[Change, Any], Any] | None = None,
     allowed: Callable[[Change], bool] = lambda _change: True,
+    audience: Hashable = None,
 ) -> AsyncGenerator[Snapshot[S] | Delta[Any], None]:
     """Yield a snapshot, then a delta per relevant change, forever.
 
     `read` loads what a change is about (as the change's tenant, hub.read_as); it must not
     depend on the subscriber, as it runs once per change for every subscriber of this
     process, before any of them is woken. `visible` then decides, per subscriber, whether
-    the row concerns it (for example a row outside its window: None), and may reshape it,
-    the same way for everyone. A change of another tenant is never read for this
-    subscriber. The subscription ends with Forbidden once the caller's token has expired.
+    the row concerns it (for example a row outside its window: None), and may reshape it:
+    the same way for every subscriber of one `audience` (for example each guest of a party
+    sees only their own roles: the guest is the audience), which is part of each delta's
+    key. A change of another tenant is never read for this subscriber. The subscription
+    ends with Forbidden once the caller's token has expired.
     `name` names the subscription, in the metrics and in each delta's key.
     """
 
@@ -146,7 +152,7 @@ async def live(
         if data is None:
             return True
         if sink is None or not sink.offer(
-            Delta(sequence + 1, item, data, (name, item, principal.tenant_id))
+            Delta(sequence + 1, item, data, (name, item, principal.tenant_id, audience))
         ):
             return False
         sequence += 1
@@ -181,7 +187,7 @@ async def live(
                 if data is None:
                     continue
                 sequence += 1
-                yield Delta(sequence, item, data, (name, item, principal.tenant_id))
+                yield Delta(sequence, item, data, (name, item, principal.tenant_id, audience))
                 delivered.inc()
     finally:
         active.dec()
