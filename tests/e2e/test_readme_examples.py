@@ -36,7 +36,7 @@ def _blocks() -> dict[str, str]:
 
 
 def _banner_tokens(banner: str) -> dict[str, str]:
-    """The tokens `allot run` prints: admin, staff, player 1 and player 2."""
+    """The tokens `allot run` prints: admin, staff, player 1 and 2, guest 1 and 2."""
     found: dict[str, str] = {}
     label = ""
     for line in banner.splitlines():
@@ -44,7 +44,7 @@ def _banner_tokens(banner: str) -> dict[str, str]:
             label = "admin"
         elif line.startswith("Tables:"):
             label = "staff"
-        match = re.search(r'(player \d)?:? ?\{"Authorization": "Bearer ([^"]+)"\}', line)
+        match = re.search(r'((?:player|guest) \d)?:? ?\{"Authorization": "Bearer ([^"]+)"\}', line)
         if match:
             found[match.group(1) or label] = match.group(2)
     return found
@@ -71,9 +71,10 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
     settings = test_settings(dsn, seed_demo=True)
     banner, _ = await asyncio.to_thread(prepare, settings, seed=True)
     tokens = _banner_tokens(banner)
-    assert set(tokens) >= {"admin", "staff", "player 1", "player 2"}, banner
+    assert set(tokens) >= {"admin", "staff", "player 1", "player 2", "guest 1", "guest 2"}, banner
     code = re.search(r"join code ([A-Z0-9]{6})", banner)
-    assert code, banner
+    party_id = re.search(r"not yet assigned: ([0-9a-f-]{36})", banner)
+    assert code and party_id, banner
     blocks = _blocks()
 
     async with serve_in_process(test_settings(dsn)) as server:
@@ -154,6 +155,17 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
             await run(player, _fill(blocks["submitLine"], game))
         revealed = await run("player 1", _fill(blocks["game"], game))
         assert revealed["game"]["id"] == game["game id"]
+
+        # Party: the admin assigns, a guest reads their own missions and watches.
+        party = {"party id": party_id.group(1)}
+        assigned = await run("admin", _fill(blocks["assignPartyMissions"], party))
+        assert assigned["assignPartyMissions"]["assignedSlots"] == 36, assigned
+        mine = (await run("guest 1", _fill(blocks["myPartyMissions"], party)))["myPartyMissions"]
+        assert len(mine) == 3 and len({m["mission"]["type"] for m in mine}) >= 2
+        snapshot = await first_event("guest 2", _fill(blocks["partyEvents"], party))
+        assert snapshot["partyEvents"]["kind"] == "SNAPSHOT"
+        slots = [s for m in snapshot["partyEvents"]["party"]["missions"] for s in m["slots"]]
+        assert {s["participant"]["displayName"] for s in slots if s["participant"]} == {"Ben"}
         assert set(blocks) == {
             "viewer",
             "restaurants",
@@ -168,4 +180,7 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
             "myPoemAssignment",
             "submitLine",
             "game",
+            "assignPartyMissions",
+            "myPartyMissions",
+            "partyEvents",
         }, "a README example this test does not run"
