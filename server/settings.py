@@ -12,6 +12,7 @@ from schema.extensions import Limits
 from services.config import AreaConfigs
 from services.poems.config import PoemsConfig
 from services.tables.config import TablesConfig
+from services.tasks.config import TasksConfig
 
 
 class Settings(BaseSettings):
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     hold_ttl_seconds: float = 120.0
     max_combined_tables: int = 3
     max_players_per_game: int = 50
+    presence_seconds: float = Field(default=60.0, gt=0)
 
     @property
     def embedded(self) -> bool:
@@ -62,6 +64,7 @@ class Settings(BaseSettings):
                 max_combined_tables=self.max_combined_tables,
             ),
             poems=PoemsConfig(max_players_per_game=self.max_players_per_game),
+            tasks=TasksConfig(presence_seconds=self.presence_seconds),
         )
 
     @property

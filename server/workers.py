@@ -24,4 +24,10 @@ async def _tables_hold_expirer(state: AppState) -> Worker:
     return await HoldExpirer.start(state.dsn, state.hub, state.areas.tables)
 
 
-WORKERS: list[WorkerFactory] = [_tables_hold_expirer]
+async def _tasks_reservation_expirer(state: AppState) -> Worker:
+    from services.tasks.workers import ReservationExpirer
+
+    return await ReservationExpirer.start(state.dsn)
+
+
+WORKERS: list[WorkerFactory] = [_tables_hold_expirer, _tasks_reservation_expirer]

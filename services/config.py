@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from services.poems.config import PoemsConfig
 from services.tables.config import TablesConfig
+from services.tasks.config import TasksConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,3 +16,4 @@ class AreaConfigs:
 
     tables: TablesConfig = field(default_factory=TablesConfig)
     poems: PoemsConfig = field(default_factory=PoemsConfig)
+    tasks: TasksConfig = field(default_factory=TasksConfig)
