@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -68,7 +69,7 @@ async def tasks_of(
 
 
 async def workers_of(
-    pool: asyncpg.Pool, tenant: uuid.UUID, profiles: dict[str, tuple[tuple[str, ...], float]]
+    pool: asyncpg.Pool, tenant: uuid.UUID, profiles: Mapping[str, tuple[tuple[str, ...], float]]
 ) -> None:
     for user, (skills, quality) in profiles.items():
         await setup.set_worker_profile(pool, admin(tenant), Profile(user, skills, quality, True))
