@@ -36,7 +36,7 @@ def _blocks() -> dict[str, str]:
 
 
 def _banner_tokens(banner: str) -> dict[str, str]:
-    """The tokens `allot run` prints: admin, staff, player 1 and 2, guest 1 and 2."""
+    """The tokens `allot run` prints: admin, staff, player 1 and 2, guest 1 and 2, worker."""
     found: dict[str, str] = {}
     label = ""
     for line in banner.splitlines():
@@ -44,7 +44,9 @@ def _banner_tokens(banner: str) -> dict[str, str]:
             label = "admin"
         elif line.startswith("Tables:"):
             label = "staff"
-        match = re.search(r'((?:player|guest) \d)?:? ?\{"Authorization": "Bearer ([^"]+)"\}', line)
+        match = re.search(
+            r'((?:player|guest) \d|worker)?:? ?\{"Authorization": "Bearer ([^"]+)"\}', line
+        )
         if match:
             found[match.group(1) or label] = match.group(2)
     return found
@@ -71,10 +73,11 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
     settings = test_settings(dsn, seed_demo=True)
     banner, _ = await asyncio.to_thread(prepare, settings, seed=True)
     tokens = _banner_tokens(banner)
-    assert set(tokens) >= {"admin", "staff", "player 1", "player 2", "guest 1", "guest 2"}, banner
+    assert set(tokens) >= {"admin", "staff", "player 1", "player 2", "guest 1", "guest 2", "worker"}
+    project_id = re.search(r"Tasks: a demo project [^:]*: ([0-9a-f-]{36})", banner)
     code = re.search(r"join code ([A-Z0-9]{6})", banner)
     party_id = re.search(r"not yet assigned: ([0-9a-f-]{36})", banner)
-    assert code and party_id, banner
+    assert code and party_id and project_id, banner
     blocks = _blocks()
 
     async with serve_in_process(test_settings(dsn)) as server:
@@ -166,6 +169,35 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
         assert snapshot["partyEvents"]["kind"] == "SNAPSHOT"
         slots = [s for m in snapshot["partyEvents"]["party"]["missions"] for s in m["slots"]]
         assert {s["participant"]["displayName"] for s in slots if s["participant"]} == {"Ben"}
+
+        # Tasks: the worker claims, accepts, starts and submits; the admin asks who may review.
+        project = {"project id": project_id.group(1)}
+        claimed = await run("worker", _fill(blocks["claimNextTask"], project))
+        assignment = claimed["claimNextTask"]["assignment"]
+        assert assignment["status"] == "ASSIGNED" and assignment["expiresAt"], claimed
+        mine = {"assignment id": assignment["id"]}
+        accepted = await run("worker", _fill(blocks["acceptAssignment"], mine))
+        assert accepted["acceptAssignment"]["assignment"]["status"] == "ACCEPTED"
+        await run(
+            "worker",
+            "mutation($a: ID!) { startAssignment(input: {assignmentId: $a}) { __typename } }",
+            a=assignment["id"],
+        )
+        submitted = await run("worker", _fill(blocks["submitAssignment"], mine))
+        task = submitted["submitAssignment"]["assignment"]["task"]
+        assert (task["stepId"], task["status"]) == ("review", "OPEN")
+        why = await run("admin", _fill(blocks["explainAssignment"], {"task id": task["id"]}))
+        worker_1 = next(c for c in why["explainAssignment"] if c["userId"] == "demo-worker-1")
+        assert worker_1["reasons"][0] == "annotated this task; may not review it", worker_1
+        snapshot = await first_event("worker", blocks["myAssignmentEvents"])
+        assert snapshot["myAssignmentEvents"]["sequence"] == 1
+        counts = await first_event("admin", _fill(blocks["projectQueueEvents"], project))
+        review_open = next(
+            c
+            for c in counts["projectQueueEvents"]["counts"]
+            if (c["stepId"], c["status"]) == ("review", "OPEN")
+        )
+        assert review_open["count"] == 1
         assert set(blocks) == {
             "viewer",
             "restaurants",
@@ -183,4 +215,10 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
             "assignPartyMissions",
             "myPartyMissions",
             "partyEvents",
+            "claimNextTask",
+            "acceptAssignment",
+            "submitAssignment",
+            "explainAssignment",
+            "myAssignmentEvents",
+            "projectQueueEvents",
         }, "a README example this test does not run"
