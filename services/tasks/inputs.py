@@ -67,6 +67,26 @@ class Profile:
     active: bool
 
 
+def json_value(problems: Problems, field: str, value: Any, depth: int = 0) -> Any:
+    """A JSON value PostgreSQL can store: no NUL character in a string or key, no infinite or
+    NaN number, nested at most 32 deep."""
+    if depth > 32:
+        problems.add(field, "is nested too deeply (at most 32 levels)")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            problems.add(field, "must not contain the NUL character")
+    elif isinstance(value, float) and not math.isfinite(value):
+        problems.add(field, "numbers must be finite")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            json_value(problems, field, key, depth + 1)
+            json_value(problems, field, item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            json_value(problems, field, item, depth + 1)
+    return value
+
+
 def _skills(problems: Problems, field: str, raw: Sequence[str]) -> tuple[str, ...]:
     """Distinct skills in the order given: each a non-empty name without control characters."""
     out: list[str] = []
@@ -151,6 +171,7 @@ def tasks(raw: Sequence[NewTask], steps: Sequence[str]) -> list[NewTask]:
                 f"tasks[{i}].priority", f"must be between -{MAX_PRIORITY} and {MAX_PRIORITY}"
             )
         skills = _skills(problems, f"tasks[{i}].requiredSkills", t.required_skills)
+        json_value(problems, f"tasks[{i}].payload", t.payload)
         out.append(NewTask(step, t.priority, skills, t.payload))
     problems.raise_if_any()
     return out
@@ -160,8 +181,8 @@ def profile(draft: Profile) -> Profile:
     """A worker profile with its fields cleaned, or InvalidInput naming every bad field."""
     problems = Problems()
     user = draft.user_id.strip()
-    if not user or len(user) > 200:
-        problems.add("userId", "must be 1 to 200 characters")
+    if not user or len(user) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in user):
+        problems.add("userId", "must be 1 to 200 characters, no control characters")
     clean = _skills(problems, "skills", draft.skills)
     quality = draft.quality_score
     if quality is not None and not (math.isfinite(quality) and 0 <= quality <= 1):
@@ -172,8 +193,10 @@ def profile(draft: Profile) -> Profile:
 
 def reject_reason(raw: Any) -> Any:
     """The reason a worker gives for rejecting: required (not null, empty text or empty)."""
+    problems = Problems()
     if raw is None or raw in ("", {}, []) or (isinstance(raw, str) and not raw.strip()):
-        problems = Problems()
         problems.add("reason", 'a reason is required, for example "audio is unclear"')
-        problems.raise_if_any()
+    else:
+        json_value(problems, "reason", raw)
+    problems.raise_if_any()
     return raw

@@ -521,3 +521,25 @@ async def test_cross_step_exclusion_under_a_race__the_annotator_never_reviews(po
         )
         assert isinstance(results[0], NoTaskAvailable), results
         assert not isinstance(results[1], BaseException) and results[1].user_id == "bob"
+
+
+async def test_two_processes_expirers_at_once__expire_each_reservation_exactly_once(
+    pool, dsn, tenant
+) -> None:
+    await workers_of(pool, tenant, {f"w{i}": ((), 0.5) for i in range(30)})
+    project = await project_of(pool, tenant, reservation_timeout_seconds=1)
+    await tasks_of(pool, tenant, project, 30)
+    for i in range(30):
+        await flows.claim_next(pool, worker(tenant, f"w{i}"), str(project.id), "annotate")
+    expirers = await asyncio.gather(ReservationExpirer.start(dsn), ReservationExpirer.start(dsn))
+    try:
+        for _ in range(100):
+            rows = await superuser_fetch(dsn, "select status, version from task_assignments")
+            if all(r["status"] == "EXPIRED" for r in rows):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await asyncio.gather(*(e.stop() for e in expirers))
+    assert len(rows) == 30 and {(r["status"], r["version"]) for r in rows} == {("EXPIRED", 2)}
+    tasks = await superuser_fetch(dsn, "select status, version from work_tasks")
+    assert {(t["status"], t["version"]) for t in tasks} == {("OPEN", 3)}  # taken, then freed once
