@@ -155,8 +155,9 @@ declare
   r record;
 begin
   for r in select distinct project_id, tenant_id from changed loop
-    perform allot_notify('tasks.queue:' || r.project_id, 'QUEUE_CHANGED', r.project_id, null,
-      r.tenant_id);
+    -- The transaction's id tells one transaction's change from the next one's.
+    perform allot_notify('tasks.queue:' || r.project_id, 'QUEUE_CHANGED', r.project_id,
+      txid_current(), r.tenant_id);
   end loop;
   return null;
 end

@@ -131,6 +131,9 @@ async def test_tasks__claimed_moved_and_expired_live_for_the_worker_and_the_dash
         # Left alone, the reservation expires within a second of its deadline, live.
         expired = (await mine.next(timeout=5))["myAssignmentEvents"]
         assert [a["status"] for a in expired["assignments"]] == ["EXPIRED"]
+        # Every later change of the queue reaches the board too, not only the first.
+        while counts(queued) != {("annotate", "OPEN"): 2}:
+            queued = (await board.next())["projectQueueEvents"]
 
         again = (await ann.data(CLAIM, {"p": pid, "s": "annotate"}))["claimNextTask"]
         aid = again["assignment"]["id"]
