@@ -19,7 +19,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema import core, party, poems, tables, tasks
+from schema import core, loyalty, party, poems, tables, tasks
 from schema.errors import SHARED_ERROR_TYPES, DomainErrors
 from schema.extensions import (
     Limits,
@@ -33,7 +33,7 @@ from schema.fanout import SharedEventExecutor
 
 log = logging.getLogger("allot.graphql")
 
-AREAS: tuple[ModuleType, ...] = (core, party, poems, tables, tasks)
+AREAS: tuple[ModuleType, ...] = (core, loyalty, party, poems, tables, tasks)
 """Every area's schema module; an area is served once it is listed here."""
 
 

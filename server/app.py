@@ -24,6 +24,8 @@ from schema.root import build_schema
 from server.auth import resolve_jwt_secret
 from server.graphiql import OfflineGraphiQL
 from server.graphql import AllotGraphQL
+from server.imports import PATH as IMPORT_PATH
+from server.imports import metrics_import
 from server.limits import BodyLimit
 from server.logs import RequestIdMiddleware, configure
 from server.possible_types import possible_types
@@ -144,7 +146,7 @@ def create_app(
 
     middleware = [
         Middleware(RequestIdMiddleware),
-        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes, streamed=(IMPORT_PATH,)),
     ]
     if settings.cors_origins:
         middleware.append(
@@ -163,6 +165,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql/possible-types.json", possible_types_json),
+            Route(IMPORT_PATH, metrics_import(current), methods=["POST"]),
             Route("/graphiql/assets/{name:path}", graphiql.asset),
             Route("/graphql", graphiql, methods=["GET"]),  # the offline page, or on to graphql
             Route("/graphql", graphql, methods=["GET", "POST"]),

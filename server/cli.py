@@ -69,6 +69,37 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Run the loyalty daily sync for every tenant now (for a cron job instead of the
+    server's schedule); print each tenant's report."""
+    import dataclasses
+    import json
+    from datetime import UTC, datetime
+
+    from db.pool import SYSTEM_ROLE, create_pool
+    from server.app import database_url
+    from services.loyalty.workers import sync_all
+
+    as_of = datetime.fromisoformat(args.as_of) if args.as_of else datetime.now(UTC)
+    if as_of.tzinfo is None:
+        print("--as-of needs a UTC offset, for example 2026-12-01T14:00:00-05:00", file=sys.stderr)
+        return 2
+
+    async def run() -> dict[str, object]:
+        dsn = await database_url(get_settings())
+        system = await create_pool(dsn, min_size=1, max_size=2, role=SYSTEM_ROLE)
+        app = await create_pool(dsn, min_size=1, max_size=1)
+        try:
+            reports = await sync_all(system, app, as_of)
+        finally:
+            await system.close()
+            await app.close()
+        return {tenant: dataclasses.asdict(report) for tenant, report in reports.items()}
+
+    print(json.dumps(asyncio.run(run()), indent=2))
+    return 0
+
+
 def cmd_schema(_args: argparse.Namespace) -> int:
     from schema.root import build_schema
 
@@ -209,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(fn=cmd_run)
 
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(fn=cmd_migrate)
+    sync = sub.add_parser("sync", help="run the loyalty daily sync for every tenant now")
+    sync.add_argument("--as-of", help="count events up to this ISO 8601 time (default: now)")
+    sync.set_defaults(fn=cmd_sync)
     sub.add_parser("schema", help="print the GraphQL schema (SDL)").set_defaults(fn=cmd_schema)
     sub.add_parser(
         "possible-types",

@@ -9,6 +9,7 @@ import asyncpg
 
 from db.pool import create_pool
 from services.core.principal import Role
+from services.loyalty.demo import seed as loyalty_seeder
 from services.party.demo import seed as party_seeder
 from services.poems.demo import seed as poems_seeder
 from services.tables.demo import seeder as tables_seeder
@@ -19,7 +20,7 @@ TokenMaker = Callable[[str, list[Role]], str]
 # Each seeder fills its area for the tenant if the area is empty, and returns lines to print
 # (for example the tokens to paste into GraphiQL).
 Seeder = Callable[[asyncpg.Pool, UUID, TokenMaker], Awaitable[list[str]]]
-SEEDERS: list[Seeder] = [tables_seeder, poems_seeder, party_seeder, tasks_seeder]
+SEEDERS: list[Seeder] = [tables_seeder, poems_seeder, party_seeder, tasks_seeder, loyalty_seeder]
 
 
 async def seed_demo(dsn: str, tenant: UUID, token: TokenMaker) -> list[str]:

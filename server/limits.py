@@ -27,14 +27,18 @@ def error_response(status: int, message: str, code: str | None = None) -> JSONRe
 class BodyLimit:
     """Refuse an HTTP body over `max_bytes` with 413 (before reading it when Content-Length
     says so, else as soon as the stream passes it), and close a websocket whose message is
-    over it with 1009."""
+    over it with 1009. The `streamed` paths read their own bodies as they arrive (an upload),
+    with their own bound."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, streamed: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed = frozenset(streamed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["path"] in self.streamed:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "http":
             await self._http(scope, receive, send)
         elif scope["type"] == "websocket":
             await _LimitedSocket(self.app, self.max_bytes, receive, send).run(scope)

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schema.extensions import Limits
 from services.config import AreaConfigs
+from services.loyalty.config import parse_daily_sync_at
 from services.poems.config import PoemsConfig
 from services.tables.config import TablesConfig
 from services.tasks.config import TasksConfig
@@ -45,10 +46,12 @@ class Settings(BaseSettings):
     hub_reconnect_max_seconds: float = 10.0
     ws_connection_init_timeout_seconds: float = 10.0
     max_body_bytes: int = Field(default=1_048_576, ge=1)
+    max_import_bytes: int = Field(default=2_147_483_648, ge=1)
     hold_ttl_seconds: float = 120.0
     max_combined_tables: int = 3
     max_players_per_game: int = 50
     presence_seconds: float = Field(default=60.0, gt=0)
+    daily_sync_at: str = "14:00 America/New_York"
 
     @property
     def embedded(self) -> bool:
@@ -65,6 +68,7 @@ class Settings(BaseSettings):
             ),
             poems=PoemsConfig(max_players_per_game=self.max_players_per_game),
             tasks=TasksConfig(presence_seconds=self.presence_seconds),
+            loyalty=parse_daily_sync_at(self.daily_sync_at),
         )
 
     @property

@@ -30,4 +30,14 @@ async def _tasks_reservation_expirer(state: AppState) -> Worker:
     return await ReservationExpirer.start(state.dsn)
 
 
-WORKERS: list[WorkerFactory] = [_tables_hold_expirer, _tasks_reservation_expirer]
+async def _loyalty_daily_sync(state: AppState) -> Worker:
+    from services.loyalty.workers import DailySync
+
+    return await DailySync.start(state.dsn, state.areas.loyalty)
+
+
+WORKERS: list[WorkerFactory] = [
+    _tables_hold_expirer,
+    _tasks_reservation_expirer,
+    _loyalty_daily_sync,
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.loyalty.config import LoyaltyConfig
 from services.poems.config import PoemsConfig
 from services.tables.config import TablesConfig
 from services.tasks.config import TasksConfig
@@ -17,3 +18,4 @@ class AreaConfigs:
     tables: TablesConfig = field(default_factory=TablesConfig)
     poems: PoemsConfig = field(default_factory=PoemsConfig)
     tasks: TasksConfig = field(default_factory=TasksConfig)
+    loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
