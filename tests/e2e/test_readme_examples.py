@@ -36,7 +36,7 @@ def _blocks() -> dict[str, str]:
 
 
 def _banner_tokens(banner: str) -> dict[str, str]:
-    """The tokens `allot run` prints: admin, staff, player 1 and 2, guest 1 and 2, worker."""
+    """The tokens `allot run` prints: admin, staff, players, guests, a worker, a creator."""
     found: dict[str, str] = {}
     label = ""
     for line in banner.splitlines():
@@ -45,7 +45,7 @@ def _banner_tokens(banner: str) -> dict[str, str]:
         elif line.startswith("Tables:"):
             label = "staff"
         match = re.search(
-            r'((?:player|guest) \d|worker)?:? ?\{"Authorization": "Bearer ([^"]+)"\}', line
+            r'((?:player|guest) \d|worker|creator)?:? ?\{"Authorization": "Bearer ([^"]+)"\}', line
         )
         if match:
             found[match.group(1) or label] = match.group(2)
@@ -73,7 +73,9 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
     settings = test_settings(dsn, seed_demo=True)
     banner, _ = await asyncio.to_thread(prepare, settings, seed=True)
     tokens = _banner_tokens(banner)
-    assert set(tokens) >= {"admin", "staff", "player 1", "player 2", "guest 1", "guest 2", "worker"}
+    assert set(tokens) >= {
+        *("admin", "staff", "player 1", "player 2", "guest 1", "guest 2", "worker", "creator")
+    }
     project_id = re.search(r"Tasks: a demo project [^:]*: ([0-9a-f-]{36})", banner)
     code = re.search(r"join code ([A-Z0-9]{6})", banner)
     party_id = re.search(r"not yet assigned: ([0-9a-f-]{36})", banner)
@@ -198,6 +200,24 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
             if (c["stepId"], c["status"]) == ("review", "OPEN")
         )
         assert review_open["count"] == 1
+
+        # Loyalty: the admin imports (twice: the second imports nothing) and syncs; the
+        # creator watches.
+        csv = (
+            "external_id,user_id,kind,value,occurred_at\\n"
+            "readme-1,demo-creator-1,sales_dollars,120,2026-12-01T18:00:00-05:00"
+        )
+        imported = await run(
+            "admin", _fill(blocks["importMetrics"], {"source": "readme", "csv": csv})
+        )
+        assert imported["importMetrics"]["rowsImported"] == 1, imported
+        again = await run("admin", _fill(blocks["importMetrics"], {"source": "readme", "csv": csv}))
+        assert again["importMetrics"]["rowsSkipped"] == 1, again
+        synced = (await run("admin", blocks["runDailySync"]))["runDailySync"]
+        assert synced["skipped"] == [], synced
+        progress = await first_event("creator", blocks["myProgressEvents"])
+        rows = progress["myProgressEvents"]["progress"]
+        assert rows and {r["status"] for r in rows} <= {"ACTIVE", "COMPLETED"}
         assert set(blocks) == {
             "viewer",
             "restaurants",
@@ -221,4 +241,7 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
             "explainAssignment",
             "myAssignmentEvents",
             "projectQueueEvents",
+            "importMetrics",
+            "runDailySync",
+            "myProgressEvents",
         }, "a README example this test does not run"
