@@ -43,6 +43,18 @@ returning user_id, skills, quality_score, active
 -- active assignments is read and raised by one transaction at a time.
 select user_id, skills, quality_score, active from worker_profiles where user_id = $1 for update
 
+-- name: lock_claimer
+-- A claim's first step: the caller is present (claiming proves it), and their profile is
+-- locked (their claims queue here; their count is read by the next statement, after the lock).
+with seen as (
+  insert into worker_presence (project_id, user_id) values ($1, $2)
+  on conflict (project_id, user_id) do update set last_seen_at = now()
+  returning 1
+)
+select p.active, (select count(*) from seen)::int as seen
+from worker_profiles p where p.user_id = $2
+for update of p
+
 -- name: heartbeat
 insert into worker_presence (project_id, user_id) values ($1, $2)
 on conflict (project_id, user_id) do update set last_seen_at = now()
@@ -115,7 +127,9 @@ on conflict (project_id, step_id) do update set last_user_id = excluded.last_use
 -- covered, never had at this step, not excluded by a paired step, not cooling down. Locked
 -- with SKIP LOCKED, so concurrent claims take different tasks and never wait on each other.
 select t.id, t.project_id, t.step_id, t.priority, t.required_skills, t.payload, t.status,
-       t.cooldown_until, t.version
+       t.cooldown_until, t.version,
+       (select coalesce(jsonb_agg(jsonb_build_array(a.user_id, a.step_id, a.status)), '[]')
+          from task_assignments a where a.task_id = t.id) as history
 from work_tasks t
 where t.project_id = :project_id and t.step_id = :step_id and t.status = 'OPEN'
   and t.required_skills <@ :skills::text[]
@@ -132,13 +146,24 @@ limit 1
 for update of t skip locked
 
 -- name: insert_assignment
-insert into task_assignments (project_id, task_id, step_id, user_id, expires_at)
-values (:project_id, :task_id, :step_id, :user_id,
-        now() + make_interval(secs => :reservation_seconds))
-returning id
-
--- name: task_taken
-update work_tasks set status = 'ASSIGNED', version = version + 1 where id = $1
+-- Reserve the task at its step for the worker, and take it from the pool: the assignment as
+-- tasks_assignment_views shows it (a view cannot see rows this statement writes).
+with assigned as (
+  insert into task_assignments (project_id, task_id, step_id, user_id, expires_at)
+  values (:project_id, :task_id, :step_id, :user_id,
+          now() + make_interval(secs => :reservation_seconds))
+  returning *
+),
+taken as (
+  update work_tasks set status = 'ASSIGNED', version = version + 1
+  where id = :task_id
+  returning *
+)
+select a.id, a.step_id, a.user_id, a.status, a.reject_reason, a.expires_at, a.assigned_at,
+       a.updated_at, a.version,
+       t.id as task_id, t.project_id, t.step_id as task_step_id, t.priority, t.required_skills,
+       t.payload, t.status as task_status, t.cooldown_until, t.version as task_version
+from assigned a, taken t
 
 -- name: lock_assignment
 select a.id, a.task_id, a.project_id, a.step_id, a.user_id, a.status, a.expires_at,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from services.core.text import plain
 from services.errors import Problems
 from services.loyalty.model import ALL_TIERS, LineError, LoyaltyMissionKind
 
@@ -27,7 +28,7 @@ _KINDS: Final = {k.value for k in LoyaltyMissionKind}
 
 def _text(problems: Problems, field: str, raw: str, limit: int) -> str:
     value = raw.strip()
-    if not value or len(value) > limit or any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if not value or len(value) > limit or not plain(value):
         problems.add(field, f"must be 1 to {limit} characters, no control characters")
     return value
 
@@ -69,6 +70,8 @@ def creator(user_id: str, handle: str, tier_key: str) -> tuple[str, str, str]:
     user = _text(problems, "userId", user_id, 200)
     clean_handle = _text(problems, "handle", handle, 100)
     key = tier_key.strip()
+    if not KEY.fullmatch(key):
+        problems.add("tierKey", f"no tier has the key {key!r}")
     problems.raise_if_any()
     return user, clean_handle, key
 
@@ -150,7 +153,7 @@ class MetricsReader:
         external_id, user_id, kind, value, occurred_at = (cells[i].strip() for i in order)
         ok = True
         for name, text in (("external_id", external_id), ("user_id", user_id)):
-            if not text or len(text) > 200 or "\x00" in text:
+            if not text or len(text) > 200 or not plain(text):
                 self.problem(f"line {number}: {name}", "must be 1 to 200 characters")
                 ok = False
         clean_kind = kind.upper()

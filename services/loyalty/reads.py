@@ -10,6 +10,7 @@ from db.pool import tenant_transaction
 from db.rows import Row
 from db.sql import load
 from services.core.principal import Principal, Role
+from services.core.text import plain
 from services.loyalty.model import (
     LoyaltyMissionKind,
     MissionView,
@@ -84,5 +85,8 @@ async def my_progress(pool: asyncpg.Pool, who: Principal) -> list[ProgressView]:
 async def creator_progress(pool: asyncpg.Pool, who: Principal, user_id: str) -> list[ProgressView]:
     """Any creator's progress (admins)."""
     who.require(Role.ADMIN)
+    user = user_id.strip()
+    if not plain(user):
+        return []  # names no creator
     async with tenant_transaction(pool, who.tenant_id) as conn:
-        return await progress(conn, user_id.strip())
+        return await progress(conn, user)

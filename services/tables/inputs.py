@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from services.core.text import plain
 from services.errors import Problems
 
 MAX_NAME = 200
@@ -18,9 +18,6 @@ MAX_BOOKING_LENGTH = timedelta(hours=12)
 MAX_PROPOSED_TABLES = 10
 MAX_FLOOR_WINDOW = timedelta(days=7)
 
-
-# Control characters (NUL among them) and lone surrogates: never in a name, label or zone.
-_UNSTORABLE = frozenset({"Cc", "Cs"})
 
 # Files some systems keep among their zones that are not IANA zone names.
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
@@ -47,7 +44,7 @@ def text(problems: Problems, field: str, value: str, max_length: int) -> str:
         problems.add(field, "must not be empty")
     elif len(cleaned) > max_length:
         problems.add(field, f"must be at most {max_length} characters")
-    elif any(unicodedata.category(ch) in _UNSTORABLE for ch in cleaned):
+    elif not plain(cleaned):
         # PostgreSQL text cannot hold NUL, and a lone surrogate is not UTF-8
         problems.add(field, "must not contain control characters")
     return cleaned

@@ -97,7 +97,7 @@ async def _explained(
 
 async def _assign_best(
     conn: asyncpg.Connection, project: ProjectView, task: Row, config: TasksConfig
-) -> tuple[UUID | None, list[Explanation]]:
+) -> tuple[AssignmentView | None, list[Explanation]]:
     """Reserve the task at its step for the best eligible worker under the project's strategy;
     (None, why) when nobody may take it."""
     step = task["step_id"]
@@ -142,12 +142,12 @@ async def assign_task(
             if task["status"] == TaskStatus.DONE or task["step_id"] != step_id:
                 where = "done" if task["status"] == TaskStatus.DONE else f"at {task['step_id']}"
                 raise InvalidInput.one("stepId", f"the task is {where}, not waiting at {step_id}")
-            assignment_id, explained = await _assign_best(conn, project, task, config)
-            if assignment_id is None:
+            assigned, explained = await _assign_best(conn, project, task, config)
+            if assigned is None:
                 raise NoEligibleAssignee(
                     f"no worker may take this task at {step_id} now", explained
                 )
-            return await reads.assignment(conn, assignment_id)
+            return assigned
     except ConstraintViolation as rule:  # a racing claim took it first (the lock prevents it)
         async with tenant_transaction(pool, who.tenant_id) as conn:
             await _duplicate(conn, task_id, step_id)
@@ -185,13 +185,12 @@ async def claim_next(
         if project is None:
             raise no_such_project()
         _step(project, step_id)
-        profile = await conn.fetchrow(reads.Q["lock_profile"], who.user_id)
+        profile = await conn.fetchrow(reads.Q["lock_claimer"], project.id, who.user_id)
         if profile is None:
             raise NoTaskAvailable("you have no worker profile yet: an admin sets one")
         if not profile["active"]:
             raise NoTaskAvailable("your worker profile is inactive")
-        await conn.execute(reads.Q["heartbeat"], project.id, who.user_id)
-        me = await store.worker(conn, project.id, who.user_id, 0.0)
+        me = await store.worker(conn, project.id, who.user_id, 0.0)  # read after the lock
         assert me is not None
         limit = project.config.max_concurrent_per_user
         if limit is not None and me.active_assignments >= limit:
@@ -218,14 +217,11 @@ async def claim_next(
             )
             if task is None:
                 break
-            scope = await store.task_scope(conn, task)
+            scope = store.scope_of(task, task["history"])
             if rules.exclusions(me, scope, project.config, _now(), need_presence=False):
                 skip.append(task["id"])  # the query and the rules disagree: trust the rules
                 continue
-            assignment_id = await store.insert_assignment(
-                conn, project, task["id"], step_id, who.user_id
-            )
-            return await reads.assignment(conn, assignment_id)
+            return await store.insert_assignment(conn, project, task["id"], step_id, who.user_id)
     raise NoTaskAvailable(f"no open task at {step_id} that you may take right now")
 
 

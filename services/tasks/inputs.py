@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from services.core.text import plain, storable
 from services.errors import Problems
 from services.tasks.model import AssignmentConfig, LoadBalancingStrategy
 
@@ -73,8 +74,8 @@ def json_value(problems: Problems, field: str, value: Any, depth: int = 0) -> An
     if depth > 32:
         problems.add(field, "is nested too deeply (at most 32 levels)")
     elif isinstance(value, str):
-        if "\x00" in value:
-            problems.add(field, "must not contain the NUL character")
+        if not storable(value):
+            problems.add(field, "must not contain the NUL character or a lone surrogate")
     elif isinstance(value, float) and not math.isfinite(value):
         problems.add(field, "numbers must be finite")
     elif isinstance(value, dict):
@@ -94,7 +95,7 @@ def _skills(problems: Problems, field: str, raw: Sequence[str]) -> tuple[str, ..
         problems.add(field, f"at most {MAX_SKILLS} skills")
     for i, skill in enumerate(raw):
         cleaned = skill.strip()
-        if not SKILL.fullmatch(cleaned):
+        if not SKILL.fullmatch(cleaned) or not plain(cleaned):
             problems.add(f"{field}[{i}]", "a skill is 1 to 60 characters, no control characters")
         elif cleaned not in out:
             out.append(cleaned)
@@ -110,7 +111,7 @@ def project(draft: ProjectDraft) -> NewProject:
     reservation_timeout_seconds = draft.reservation_timeout_seconds
     hybrid_weight = draft.hybrid_weight
     clean_name = name.strip()
-    if not clean_name or len(clean_name) > 200 or any(ord(c) < 32 for c in clean_name):
+    if not clean_name or len(clean_name) > 200 or not plain(clean_name):
         problems.add("name", "must be 1 to 200 characters, no control characters")
     clean_steps = tuple(s.strip() for s in steps)
     if not 1 <= len(clean_steps) <= MAX_STEPS:
@@ -181,7 +182,7 @@ def profile(draft: Profile) -> Profile:
     """A worker profile with its fields cleaned, or InvalidInput naming every bad field."""
     problems = Problems()
     user = draft.user_id.strip()
-    if not user or len(user) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in user):
+    if not user or len(user) > 200 or not plain(user):
         problems.add("userId", "must be 1 to 200 characters, no control characters")
     clean = _skills(problems, "skills", draft.skills)
     quality = draft.quality_score

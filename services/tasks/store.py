@@ -3,13 +3,14 @@ needs (the task's history, the workers as assignment sees them), and write assig
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 import asyncpg
 
 from db.rows import Row
-from services.tasks.model import AssignmentStatus, ProjectView
-from services.tasks.reads import Q
+from services.tasks.model import AssignmentStatus, AssignmentView, ProjectView
+from services.tasks.reads import Q, assignments_of
 from services.tasks.rules import PastAssignment, TaskScope, Worker
 
 
@@ -42,25 +43,30 @@ async def worker(
     return worker_of(row) if row is not None else None
 
 
-async def task_scope(conn: asyncpg.Connection, task: Row) -> TaskScope:
-    """The task at its step as the rules see it, with every assignment it ever had."""
-    history = await conn.fetch(Q["task_history"], task["id"])
+def scope_of(task: Row, history: Iterable[tuple[str, str, str]]) -> TaskScope:
+    """A task at its step as the rules see it, with every assignment it ever had."""
     return TaskScope(
         step_id=task["step_id"],
         required_skills=frozenset(task["required_skills"]),
         cooldown_until=task["cooldown_until"],
         history=tuple(
-            PastAssignment(h["user_id"], h["step_id"], AssignmentStatus(h["status"]))
-            for h in history
+            PastAssignment(user, step, AssignmentStatus(status)) for user, step, status in history
         ),
     )
 
 
+async def task_scope(conn: asyncpg.Connection, task: Row) -> TaskScope:
+    """The task at its step as the rules see it, its history read now."""
+    history = await conn.fetch(Q["task_history"], task["id"])
+    return scope_of(task, ((h["user_id"], h["step_id"], h["status"]) for h in history))
+
+
 async def insert_assignment(
     conn: asyncpg.Connection, project: ProjectView, task_id: UUID, step_id: str, user_id: str
-) -> UUID:
-    """Reserve the task at its step for the worker (ASSIGNED until accepted or expired)."""
-    assignment_id: UUID = await conn.fetchval(
+) -> AssignmentView:
+    """Reserve the task at its step for the worker (ASSIGNED until accepted or expired), in
+    one statement that also takes the task from the pool."""
+    rows = await conn.fetch(
         *Q.bind(
             "insert_assignment",
             project_id=project.id,
@@ -70,5 +76,4 @@ async def insert_assignment(
             reservation_seconds=project.config.reservation_timeout_seconds,
         )
     )
-    await conn.execute(Q["task_taken"], task_id)
-    return assignment_id
+    return assignments_of(rows)[0]
