@@ -10,13 +10,13 @@ The listing and the record run as allot_system; each tenant's sync as that tenan
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
 from db.pool import SYSTEM_ROLE, create_pool
+from services.core.background import cancel, repeat
 from services.loyalty.config import LoyaltyConfig
 from services.loyalty.flows import run_sync
 from services.loyalty.model import SyncReport
@@ -74,7 +74,14 @@ class DailySync:
             await scheduler.run_once()
         except Exception:
             log.exception("the daily sync's first pass failed; it will be retried")
-        scheduler._task = asyncio.create_task(scheduler._loop(), name="loyalty-daily-sync")
+        loop = repeat(
+            scheduler.run_once,
+            log=log,
+            what="the daily sync",
+            retry_seconds=RETRY_SECONDS,
+            max_sleep_seconds=3600.0,  # wake hourly: clocks and zones move
+        )
+        scheduler._task = asyncio.create_task(loop, name="loyalty-daily-sync")
         return scheduler
 
     async def run_once(self, now: datetime | None = None) -> float:
@@ -94,22 +101,8 @@ class DailySync:
         following = due_at(self._config, day + timedelta(days=1))
         return max((following - datetime.now(UTC)).total_seconds(), 1.0)
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                seconds = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the daily sync failed; retrying in a minute")
-                seconds = RETRY_SECONDS
-            await asyncio.sleep(min(seconds, 3600.0))  # wake hourly: clocks and zones move
-
     async def stop(self) -> None:
         """Stop the scheduler and close its pools."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await cancel(self._task)
         await self._system.close()
         await self._app.close()

@@ -13,12 +13,12 @@ that ran out while no server was running are expired by the first pass, before `
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import asyncpg
 
 from db.pool import SYSTEM_ROLE, create_pool
+from services.core.background import cancel, repeat
 from services.tasks.reads import Q
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,14 @@ class ReservationExpirer:
             await expirer.run_once()
         except Exception:
             log.exception("the first reservation expiry pass failed; it will be retried")
-        expirer._task = asyncio.create_task(expirer._loop(), name="tasks-reservation-expirer")
+        loop = repeat(
+            expirer.run_once,
+            log=log,
+            what="reservation expiry pass",
+            retry_seconds=MAX_SLEEP_SECONDS,
+            max_sleep_seconds=MAX_SLEEP_SECONDS,
+        )
+        expirer._task = asyncio.create_task(loop, name="tasks-reservation-expirer")
         return expirer
 
     async def run_once(self) -> float:
@@ -66,21 +73,7 @@ class ReservationExpirer:
             seconds: float | None = await conn.fetchval(Q["seconds_to_next_reservation"])
         return MAX_SLEEP_SECONDS if seconds is None else min(max(seconds, 0.0), MAX_SLEEP_SECONDS)
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                seconds = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("reservation expiry pass failed; retrying in a second")
-                seconds = MAX_SLEEP_SECONDS
-            await asyncio.sleep(seconds + 0.005)  # a few ms late rather than early
-
     async def stop(self) -> None:
         """Stop the worker and close its pool."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await cancel(self._task)
         await self._pool.close()

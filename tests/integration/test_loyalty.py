@@ -76,6 +76,14 @@ async def mission(
     return str(made.id)
 
 
+async def one_video_mission_done_by_c1(pool: asyncpg.Pool, tenant: uuid.UUID) -> None:
+    """A mission of one video for all, and c1's one video imported (not synced yet)."""
+    await mission(pool, tenant, "all", target=1)
+    await flows.import_metrics(
+        pool, admin(tenant), lines(HEADER, f"e1,c1,videos,1,{T0.isoformat()}"), "shop"
+    )
+
+
 async def rows_of(pool: asyncpg.Pool, tenant: uuid.UUID, user: str) -> list[ProgressView]:
     return await reads.creator_progress(pool, admin(tenant), user)
 
@@ -232,10 +240,7 @@ async def test_sync__counts_events_in_the_window_completes_and_redeems_once(
 
 async def test_concurrent_claims__exactly_one_succeeds(pool, tenant) -> None:
     await world(pool, tenant)
-    await mission(pool, tenant, "all", target=1)
-    await flows.import_metrics(
-        pool, admin(tenant), lines(HEADER, f"e1,c1,videos,1,{T0.isoformat()}"), "shop"
-    )
+    await one_video_mission_done_by_c1(pool, tenant)
     await sync(pool, tenant)
     (row,) = await rows_of(pool, tenant, "c1")
     results = await asyncio.gather(
@@ -251,10 +256,7 @@ async def test_a_failure_between_completion_and_redemption__leaves_neither(
     pool, dsn, tenant
 ) -> None:
     await world(pool, tenant)
-    await mission(pool, tenant, "all", target=1)
-    await flows.import_metrics(
-        pool, admin(tenant), lines(HEADER, f"e1,c1,videos,1,{T0.isoformat()}"), "shop"
-    )
+    await one_video_mission_done_by_c1(pool, tenant)
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(
@@ -414,10 +416,7 @@ async def test_the_same_file_imported_at_once_twice__lands_once(pool, dsn, tenan
 
 async def test_another_tenant_and_other_roles__see_and_touch_nothing(pool, tenant) -> None:
     await world(pool, tenant)
-    await mission(pool, tenant, "all", target=1)
-    await flows.import_metrics(
-        pool, admin(tenant), lines(HEADER, f"e1,c1,videos,1,{T0.isoformat()}"), "shop"
-    )
+    await one_video_mission_done_by_c1(pool, tenant)
     await sync(pool, tenant)
     (row,) = await rows_of(pool, tenant, "c1")
     other = uuid.uuid4()
