@@ -102,7 +102,8 @@ create table loyalty_metric_events (
   kind        text not null,
   value       double precision not null,
   occurred_at timestamptz not null,
-  imported_at timestamptz not null default now(),
+  -- When the row was written (after the import's lock: see loyalty_sync_state).
+  imported_at timestamptz not null default clock_timestamp(),
   constraint loyalty_metric_events_once unique (tenant_id, source, external_id),
   constraint loyalty_metric_events_value check (value >= 0),
   constraint loyalty_metric_events_kind check (
@@ -119,6 +120,17 @@ create table loyalty_redemptions (
   constraint loyalty_redemptions_one_per_progress unique (progress_id)
 );
 select allot_enable_rls('loyalty_redemptions');
+
+-- A tenant's last sync: what it counted up to and when it ran. The next sync with the same
+-- or a later as_of recomputes only the rows that events imported since, or events inside the
+-- later window, can change. Imports hold the tenant's sync lock in share mode and a sync in
+-- exclusive mode, so an import a sync did not see was written after that sync ended.
+create table loyalty_sync_state (
+  tenant_id      uuid primary key default allot_tenant(),
+  last_as_of     timestamptz not null,
+  last_synced_at timestamptz not null
+);
+select allot_enable_rls('loyalty_sync_state');
 
 -- The scheduled daily sync: one row per day it ran (across tenants), so a missed day is caught
 -- up at start and several processes run it once.

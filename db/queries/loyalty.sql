@@ -101,6 +101,19 @@ select count(*)::int from imported
 -- One sync per tenant at a time: a second one waits here, then finds nothing left to do.
 select pg_advisory_xact_lock(hashtextextended('allot.loyalty.sync:' || allot_tenant()::text, 0))
 
+-- name: import_lock
+-- Imports share the sync's lock: they run together, never during a sync.
+select pg_advisory_xact_lock_shared(
+  hashtextextended('allot.loyalty.sync:' || allot_tenant()::text, 0))
+
+-- name: sync_state
+select last_as_of, last_synced_at from loyalty_sync_state
+
+-- name: record_sync
+insert into loyalty_sync_state (last_as_of, last_synced_at) values ($1, now())
+on conflict (tenant_id) do update
+set last_as_of = excluded.last_as_of, last_synced_at = excluded.last_synced_at
+
 -- name: skipped_missions
 select title, tier_eligibility from loyalty_missions m
 where enabled and tier_eligibility <> 'all'
@@ -125,6 +138,8 @@ with created as (
   left join loyalty_tiers mt on mt.key = m.tier_eligibility
   where m.enabled
     and (m.tier_eligibility = 'all' or ct.tier_order >= mt.tier_order)
+    and not exists (  -- an anti-join: a rerun reads the pairs, it does not try to insert them
+      select 1 from loyalty_progress p where p.mission_id = m.id and p.user_id = c.user_id)
   on conflict (mission_id, user_id) do nothing
   returning 1
 )
@@ -143,16 +158,27 @@ select count(*)::int from activated
 
 -- name: recompute_progress
 -- ACTIVE rows' values from the events of their mission's kind inside their checkpoint window,
--- up to $1; only the rows whose value changes are written.
-with totals as (
+-- up to :as_of; only the rows whose value changes are written. With :since (the last sync's
+-- time and as_of, which is at most this one's), only the rows made or activated by this
+-- sync, and those of a creator and kind with events imported since or inside the window's
+-- new part, are read.
+with dirty as (
+  select distinct user_id, kind from loyalty_metric_events
+  where :since::timestamptz is not null
+    and (imported_at > :since or (occurred_at > :last_as_of and occurred_at <= :as_of))
+),
+totals as (
   select p.id, coalesce(sum(e.value), 0) as total
   from loyalty_progress p
   join loyalty_missions m on m.id = p.mission_id
   left join loyalty_metric_events e
-    on e.user_id = p.user_id and e.kind = m.kind and e.occurred_at <= $1
+    on e.user_id = p.user_id and e.kind = m.kind and e.occurred_at <= :as_of
    and (p.checkpoint_start is null or e.occurred_at >= p.checkpoint_start)
    and (p.checkpoint_end is null or e.occurred_at < p.checkpoint_end)
   where p.status = 'ACTIVE'
+    and (:since::timestamptz is null
+         or p.updated_at = now()
+         or exists (select 1 from dirty d where d.user_id = p.user_id and d.kind = m.kind))
   group by p.id
 ),
 updated as (

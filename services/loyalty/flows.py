@@ -53,6 +53,7 @@ async def import_metrics(
     try:
         async with tenant_transaction(pool, who.tenant_id) as conn:
             await ensure_tenant(conn)
+            await conn.execute(Q["import_lock"])
             await conn.execute(Q["create_staging"])
             await conn.copy_records_to_table(
                 "loyalty_import", records=reader.records(lines), columns=_STAGING_COLUMNS
@@ -80,6 +81,9 @@ async def import_metrics(
 async def sync_tenant(conn: asyncpg.Connection, as_of: datetime) -> SyncReport:
     """The daily sync's steps for the transaction's tenant (the caller owns the transaction)."""
     await conn.execute(Q["sync_lock"])
+    state = await conn.fetchrow(Q["sync_state"])
+    # Incremental when the last sync counted up to this as_of or less; else every row.
+    since = state["last_synced_at"] if state and state["last_as_of"] <= as_of else None
     skipped = [
         f"mission {r['title']!r}: its tier {r['tier_eligibility']!r} has no tier row"
         for r in await conn.fetch(Q["skipped_missions"])
@@ -89,9 +93,17 @@ async def sync_tenant(conn: asyncpg.Connection, as_of: datetime) -> SyncReport:
     ]
     created = await conn.fetchval(Q["create_progress"])
     activated = await conn.fetchval(Q["activate_progress"])
-    recomputed = await conn.fetchval(Q["recompute_progress"], as_of)
+    recomputed = await conn.fetchval(
+        *Q.bind(
+            "recompute_progress",
+            as_of=as_of,
+            since=since,
+            last_as_of=state["last_as_of"] if state else None,
+        )
+    )
     done = await conn.fetchrow(Q["complete_progress"])
     assert done is not None
+    await conn.execute(Q["record_sync"], as_of)
     return SyncReport(
         progress_rows_created=created,
         progress_rows_updated=activated + recomputed,

@@ -433,3 +433,33 @@ async def test_another_tenant_and_other_roles__see_and_touch_nothing(pool, tenan
         await setup.update_mission(pool, admin(other), str(row.mission.id), enabled=False)
     other_sync = await flows.run_daily_sync(pool, admin(other), T1)
     assert other_sync.progress_rows_created == 0
+
+
+async def test_a_rerun_reads_only_what_can_change__and_misses_nothing(pool, tenant) -> None:
+    await world(pool, tenant)
+    await mission(pool, tenant, "all", target=100)
+    at = T0 + timedelta(days=10)
+    await flows.import_metrics(
+        pool,
+        admin(tenant),
+        lines(
+            HEADER,
+            f"e1,c1,videos,5,{(T0 + timedelta(days=1)).isoformat()}",
+            f"e2,c1,videos,7,{(at + timedelta(days=5)).isoformat()}",  # after the first as_of
+        ),
+        "shop",
+    )
+    assert (await sync(pool, tenant, at)).progress_rows_updated == 1
+    assert (await sync(pool, tenant, at)).progress_rows_updated == 0
+    # Imported since the last sync, inside the window already counted: the rerun sees it.
+    await flows.import_metrics(
+        pool, admin(tenant), lines(HEADER, f"e3,c2,videos,2,{T0.isoformat()}"), "shop"
+    )
+    assert (await sync(pool, tenant, at)).progress_rows_updated == 1
+    # A later as_of takes in the events of the new part of the window, imported long ago.
+    assert (await sync(pool, tenant, at + timedelta(days=6))).progress_rows_updated == 1
+    values = {u: (await rows_of(pool, tenant, u))[0].current_value for u in ("c1", "c2", "c3")}
+    assert values == {"c1": 12, "c2": 2, "c3": 0}
+    # An earlier as_of than the last counts everything again, by the earlier window.
+    assert (await sync(pool, tenant, at)).progress_rows_updated == 1
+    assert (await rows_of(pool, tenant, "c1"))[0].current_value == 5
