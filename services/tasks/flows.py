@@ -103,23 +103,31 @@ async def _assign_best(
     step = task["step_id"]
     round_robin = project.config.strategy is LoadBalancingStrategy.ROUND_ROBIN
     cursor = await conn.fetchval(reads.Q["lock_cursor"], project.id, step) if round_robin else None
-    explained: list[Explanation] = []
     for _ in range(_ATTEMPTS):
-        explained, scope = await _explained(conn, project, task, config, cursor)
-        best = next((e for e in explained if e.eligible), None)
+        scope = await store.task_scope(conn, task)
+        workers = await store.workers(conn, project.id, config.presence_seconds)
+        now = _now()
+        # rules.choose over the eligible is what rules.explain ranks first; the words are
+        # only built when nobody may take the task.
+        eligible = [
+            w
+            for w in workers
+            if not rules.exclusions(w, scope, project.config, now, need_presence=True)
+        ]
+        best = rules.choose(eligible, project.config, cursor=cursor)
         if best is None:
-            return None, explained
+            return None, rules.explain(workers, scope, project.config, now, cursor=cursor)
         await conn.execute(reads.Q["lock_profile"], best.user_id)
         locked = await store.worker(conn, project.id, best.user_id, config.presence_seconds)
         if locked is None or rules.exclusions(
             locked, scope, project.config, _now(), need_presence=True
         ):
             continue  # they changed before their lock: choose again from a fresh read
-        assignment_id = await store.insert_assignment(conn, project, task["id"], step, best.user_id)
+        assigned = await store.insert_assignment(conn, project, task["id"], step, best.user_id)
         if round_robin:
             await conn.execute(reads.Q["set_cursor"], project.id, step, best.user_id)
-        return assignment_id, explained
-    return None, explained
+        return assigned, []
+    return None, []
 
 
 async def assign_task(
