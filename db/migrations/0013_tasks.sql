@@ -114,6 +114,8 @@ create index task_assignments_of_user on task_assignments (user_id, project_id)
   where status in ('ASSIGNED', 'ACCEPTED', 'IN_PROGRESS');
 create index task_assignments_due on task_assignments (expires_at) where status = 'ASSIGNED';
 create index task_assignments_of_task on task_assignments (task_id);
+-- assignTask's view of a project's workers: their assignments in the project, and the latest.
+create index task_assignments_of_project on task_assignments (project_id, user_id, assigned_at);
 
 -- The reservation expirer (services/tasks/workers.py) runs across tenants as allot_system.
 select allot_system_access('task_assignments', 'select, update');
