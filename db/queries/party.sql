@@ -83,6 +83,12 @@ select v.*,
 from party_party_views v
 where v.id = $1
 
+-- name: party_guest
+-- The party, if it is the tenant's, and the participant $2 is in it (null: not a guest).
+select (select pp.id from party_participants pp where pp.party_id = p.id and pp.user_id = $2)
+         as guest_id
+from parties p where p.id = $1
+
 -- name: any_party
 select exists (select 1 from parties)
 

@@ -18,7 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from services.core.ids import parse_id
-from services.core.principal import Principal, Role
+from services.core.principal import Principal
 from services.party import reads
 from services.party.errors import no_such_party
 from services.party.model import PartyChange, PartyEventKind, PartyView
@@ -41,10 +41,9 @@ async def party_events(
 ) -> AsyncGenerator[Snapshot[PartyView] | Delta[PartyChange], None]:
     """Yield SNAPSHOT, then each change of the party; NotFound unless the caller may see it."""
     party_id = parse_id(raw_id)
-    if party_id is None or not who.has(Role.ADMIN, Role.PLAYER):
+    if party_id is None:
         raise no_such_party()
-    first = await reads.get_party(pool, who, str(party_id))  # NotFound before subscribing
-    guest = first.participant_of(who.user_id) if not who.has(Role.ADMIN) else None
+    guest = await reads.audience_of(pool, who, party_id)  # NotFound before subscribing
 
     async def snapshot() -> PartyView:
         return await reads.get_party(pool, who, str(party_id))
@@ -68,7 +67,7 @@ async def party_events(
         snapshot=snapshot,
         read=read,
         visible=visible,
-        audience=guest.id if guest is not None else None,
+        audience=guest,
         allowed=lambda change: change.kind in _KINDS,
     ):
         yield event

@@ -94,14 +94,14 @@ class PartyView:
         """The participant a user is in this party, if any."""
         return next((p for p in self.participants if p.user_id == user_id), None)
 
-    def redacted_for(self, participant: ParticipantView) -> PartyView:
-        """The party as `participant` may see it: every slot but their own shows no one."""
+    def redacted_for(self, participant_id: UUID) -> PartyView:
+        """The party as a participant may see it: every slot but their own shows no one."""
         missions = tuple(
             replace(
                 m,
                 slots=tuple(
                     s
-                    if s.participant is None or s.participant.id == participant.id
+                    if s.participant is None or s.participant.id == participant_id
                     else SlotView(s.role, None)
                     for s in m.slots
                 ),
@@ -110,13 +110,13 @@ class PartyView:
         )
         return replace(self, missions=missions)
 
-    def missions_of(self, participant: ParticipantView) -> list[MyMission]:
+    def missions_of(self, participant_id: UUID) -> list[MyMission]:
         """A participant's own missions and the role they hold in each."""
         return [
             MyMission(m, s.role)
             for m in self.missions
             for s in m.slots
-            if s.participant is not None and s.participant.id == participant.id
+            if s.participant is not None and s.participant.id == participant_id
         ]
 
 

@@ -71,26 +71,47 @@ async def read_party(pool: asyncpg.Pool, tenant: UUID, party_id: UUID) -> PartyV
     return found
 
 
-def seen_by(who: Principal, whole: PartyView) -> PartyView | None:
-    """The party as the caller may see it: whole for admins, their own slots for a guest with
-    the player role, nothing for anyone else."""
+def audience(who: Principal, guest_id: UUID | None) -> UUID | None:
+    """Whose slots the caller sees filled in: None (all of them) for the tenant's admins, their
+    own for a guest with the player role (`guest_id`, their participant id in the party);
+    NotFound for anyone else."""
     if who.has(Role.ADMIN):
-        return whole
-    guest = whole.participant_of(who.user_id) if who.has(Role.PLAYER) else None
-    return whole.redacted_for(guest) if guest is not None else None
+        return None
+    if who.has(Role.PLAYER) and guest_id is not None:
+        return guest_id
+    raise no_such_party()
+
+
+def seen_by(who: Principal, whole: PartyView) -> PartyView:
+    """The party as the caller may see it (`audience`)."""
+    guest = whole.participant_of(who.user_id)
+    seen = audience(who, guest.id if guest is not None else None)
+    return whole if seen is None else whole.redacted_for(seen)
 
 
 async def get_party(pool: asyncpg.Pool, who: Principal, raw_id: str) -> PartyView:
     """The party as the caller may see it; NotFound for anyone else (never says whether it
     exists)."""
     party_id = parse_id(raw_id)
+    found = None
     if party_id is not None and who.has(Role.ADMIN, Role.PLAYER):
         async with tenant_transaction(pool, who.tenant_id) as conn:
             found = await party(conn, party_id)
-        seen = seen_by(who, found) if found is not None else None
-        if seen is not None:
-            return seen
-    raise no_such_party()
+    if found is None:
+        raise no_such_party()
+    return seen_by(who, found)
+
+
+async def audience_of(pool: asyncpg.Pool, who: Principal, party_id: UUID) -> UUID | None:
+    """The caller's `audience` in a party, from its guest list alone (one small statement, not
+    the whole party); NotFound if they may not see it."""
+    if not who.has(Role.ADMIN, Role.PLAYER):
+        raise no_such_party()
+    async with tenant_transaction(pool, who.tenant_id) as conn:
+        row = await conn.fetchrow(Q["party_guest"], party_id, who.user_id)
+    if row is None:
+        raise no_such_party()
+    return audience(who, row["guest_id"])
 
 
 async def my_missions(pool: asyncpg.Pool, who: Principal, raw_id: str) -> list[MyMission]:
@@ -101,4 +122,4 @@ async def my_missions(pool: asyncpg.Pool, who: Principal, raw_id: str) -> list[M
     guest = seen.participant_of(who.user_id)
     if guest is None:
         raise no_such_party()  # an admin who is not a guest has no missions of their own
-    return seen.redacted_for(guest).missions_of(guest)
+    return seen.redacted_for(guest.id).missions_of(guest.id)
