@@ -60,10 +60,6 @@ insert into worker_presence (project_id, user_id) values ($1, $2)
 on conflict (project_id, user_id) do update set last_seen_at = now()
 returning project_id, last_seen_at
 
--- name: active_count
-select count(*)::int from task_assignments
-where user_id = $1 and project_id = $2 and status in ('ASSIGNED', 'ACCEPTED', 'IN_PROGRESS')
-
 -- name: workers
 -- Every worker of the tenant with a profile, as assignment sees them for a project.
 select p.user_id, p.skills, p.quality_score, p.active,
