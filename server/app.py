@@ -30,6 +30,8 @@ from server.limits import BodyLimit
 from server.logs import RequestIdMiddleware, configure
 from server.possible_types import possible_types
 from server.settings import Settings, get_settings
+from server.shared_poems import PATH as SHARED_POEM_PATH
+from server.shared_poems import shared_poem_page
 from server.state import AppState
 from server.workers import WORKERS
 from services.realtime.hub import Hub, PostgresListenBackend
@@ -166,6 +168,7 @@ def create_app(
             Route("/metrics", metrics),
             Route("/graphql/possible-types.json", possible_types_json),
             Route(IMPORT_PATH, metrics_import(current), methods=["POST"]),
+            Route(SHARED_POEM_PATH, shared_poem_page(current)),
             Route("/graphiql/assets/{name:path}", graphiql.asset),
             Route("/graphql", graphiql, methods=["GET"]),  # the offline page, or on to graphql
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     hold_ttl_seconds: float = 120.0
     max_combined_tables: int = 3
     max_players_per_game: int = 50
+    joins_per_minute: int = Field(default=10, ge=1)
+    lines_per_minute: int = Field(default=30, ge=1)
+    game_abandon_minutes: int = Field(default=120, ge=1)
     presence_seconds: float = Field(default=60.0, gt=0)
     daily_sync_at: str = "14:00 America/New_York"
 
@@ -66,7 +69,12 @@ class Settings(BaseSettings):
                 hold_ttl_seconds=self.hold_ttl_seconds,
                 max_combined_tables=self.max_combined_tables,
             ),
-            poems=PoemsConfig(max_players_per_game=self.max_players_per_game),
+            poems=PoemsConfig(
+                max_players_per_game=self.max_players_per_game,
+                joins_per_minute=self.joins_per_minute,
+                lines_per_minute=self.lines_per_minute,
+                abandon_minutes=self.game_abandon_minutes,
+            ),
             tasks=TasksConfig(presence_seconds=self.presence_seconds),
             loyalty=parse_daily_sync_at(self.daily_sync_at),
         )

@@ -24,6 +24,12 @@ async def _tables_hold_expirer(state: AppState) -> Worker:
     return await HoldExpirer.start(state.dsn, state.hub, state.areas.tables)
 
 
+async def _poems_turn_clock(state: AppState) -> Worker:
+    from services.poems.workers import TurnClock
+
+    return await TurnClock.start(state.dsn, state.areas.poems)
+
+
 async def _tasks_reservation_expirer(state: AppState) -> Worker:
     from services.tasks.workers import ReservationExpirer
 
@@ -38,6 +44,7 @@ async def _loyalty_daily_sync(state: AppState) -> Worker:
 
 WORKERS: list[WorkerFactory] = [
     _tables_hold_expirer,
+    _poems_turn_clock,
     _tasks_reservation_expirer,
     _loyalty_daily_sync,
 ]

@@ -39,6 +39,16 @@ class NotYourTurn(AllotError):
     code = "NOT_YOUR_TURN"
 
 
+class RateLimited(AllotError):
+    """Too many attempts in a short time; try again in `retry_after_seconds`."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 def no_such_game() -> NotFound:
     """What a caller learns of a game they do not play in: nothing, not even that it exists."""
     return NotFound("no such game (or you do not play in it)")
@@ -57,5 +67,8 @@ CONSTRAINTS: Constraints = {
     "game_lines_author_matches_matrix": Meaning(None, "that line is not yours to write"),
     "game_lines_text": Meaning("text", "a line is 1 to 200 characters"),
     "game_players_display_name": Meaning("displayName", "must be 1 to 40 characters, no controls"),
+    "games_host_is_a_player": Meaning(None, "the host must be a player still in the game"),
+    "games_turn_seconds_range": Meaning("turnSeconds", "must be between 10 and 86400"),
+    "games_word_counts_shape": Meaning("wordCounts", "must be 1 to 100 rounds of 1 word or more"),
 }
 """What the poems area's constraints mean to a user (db.errors translates by name)."""

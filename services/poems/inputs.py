@@ -7,9 +7,12 @@ with a malformed code and an empty name names both fields at once.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from services.errors import Problems
+from services.poems import shapes
 from services.poems.rules import CODE_ALPHABET, CODE_LENGTH, MAX_DISPLAY_NAME
+from services.poems.shapes import GameShape
 from services.poems.words import INVISIBLE
 
 
@@ -61,3 +64,16 @@ def join_input(raw_code: str, raw_name: str) -> tuple[str, str]:
     cleaned = code(problems, raw_code), display_name(problems, raw_name)
     problems.raise_if_any()
     return cleaned
+
+
+def create_input(
+    raw_name: str, shape: GameShape, word_counts: Sequence[int] | None, turn_seconds: int | None
+) -> tuple[str, tuple[int, ...], int | None]:
+    """A new game's host name, word counts and turn timeout, or InvalidInput naming every bad
+    field (displayName, wordCounts, turnSeconds)."""
+    problems = Problems()
+    name = display_name(problems, raw_name)
+    counts = shapes.word_counts(problems, shape, word_counts)
+    turn = shapes.turn_seconds(problems, turn_seconds)
+    problems.raise_if_any()
+    return name, counts, turn

@@ -4,8 +4,8 @@ Triggers announce changes on topic `poems.game:<id>`, with the game as the chang
 it (poems_game_views) when it fits in the notification. Each delta's game is decoded from it,
 or else read, once per change for all subscribers of this process (live's `read`, hub.rows):
 the game view is the same for every player and never holds an unrevealed line, so sharing it
-reveals nothing. LINE_SUBMITTED names who submitted,
-never what."""
+reveals nothing. LINE_SUBMITTED names who submitted, never
+what, and says whether a bot wrote the line (the trigger's BOT_LINE_SUBMITTED)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ from services.realtime.stream import Delta, Snapshot, live
 # The area's topics, as its triggers send them (`poems.game:<game id>`).
 TOPICS: Final = ("poems.game",)
 
-# Events whose change id names the player concerned (who joined, who submitted).
-_ABOUT_A_PLAYER = frozenset({GameEventKind.PLAYER_JOINED, GameEventKind.LINE_SUBMITTED})
-_KINDS = frozenset(k.value for k in GameEventKind) - {GameEventKind.SNAPSHOT.value}
+# Events whose change id names the player concerned (who joined, left or submitted).
+_ABOUT_A_PLAYER = frozenset(
+    {GameEventKind.PLAYER_JOINED, GameEventKind.PLAYER_LEFT, GameEventKind.LINE_SUBMITTED}
+)
+# The trigger's kind for a line a bot wrote: LINE_SUBMITTED with `by_bot`.
+_BOT_LINE = "BOT_LINE_SUBMITTED"
+_KINDS = frozenset(k.value for k in GameEventKind) - {GameEventKind.SNAPSHOT.value} | {_BOT_LINE}
 
 
 def topic(game_id: UUID) -> str:
@@ -60,9 +64,10 @@ async def game_events(
         return reads.game_of_row(rows[0]) if rows else None
 
     def visible(change: Change, game: GameView) -> GameChange:
-        kind = GameEventKind(change.kind)
+        by_bot = change.kind == _BOT_LINE
+        kind = GameEventKind.LINE_SUBMITTED if by_bot else GameEventKind(change.kind)
         player = game.player(change.id) if kind in _ABOUT_A_PLAYER else None
-        return GameChange(kind, game, player)
+        return GameChange(kind, game, player, by_bot)
 
     async for event in live(
         hub,

@@ -35,7 +35,15 @@ def require_lobby(status: GameStatus, started: str) -> None:
     """The game is still in its lobby; else GameNotJoinable (`started` says why, if it runs)."""
     if status is GameStatus.IN_PROGRESS:
         raise GameNotJoinable(started)
-    if status is GameStatus.COMPLETED:
+    if status.over:
+        raise GameNotJoinable("the game is over")
+
+
+def require_running(status: GameStatus) -> None:
+    """The game is being played (its rounds can be skipped)."""
+    if status is GameStatus.LOBBY:
+        raise GameNotJoinable("the game has not started yet")
+    if status.over:
         raise GameNotJoinable("the game is over")
 
 

@@ -84,10 +84,9 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
 
     async with serve_in_process(test_settings(dsn)) as server:
 
-        async def run(who: str, text: str, **variables: Any) -> dict[str, Any]:
-            transport = HTTPXAsyncTransport(
-                f"{server.base_url}/graphql", headers={"Authorization": f"Bearer {tokens[who]}"}
-            )
+        async def run(who: str | None, text: str, **variables: Any) -> dict[str, Any]:
+            headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+            transport = HTTPXAsyncTransport(f"{server.base_url}/graphql", headers=headers)
             async with Client(transport=transport, fetch_schema_from_transport=True) as session:
                 data: dict[str, Any] = await session.execute(
                     GraphQLRequest(text, variable_values=variables or None)
@@ -146,8 +145,11 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
         snapshot = await first_event("staff", blocks["floorEvents"], **evening)
         assert snapshot["floorEvents"]["kind"] == "SNAPSHOT"
 
-        # Poems, in the README's order: step 1 opens another lobby; 2 joins the banner's.
-        await run("player 1", blocks["createGame"])
+        # Poems, in the README's order: step 1 opens another lobby (where player 1 adds a
+        # bot); 2 joins the banner's.
+        other = (await run("player 1", blocks["createGame"]))["createGame"]["game"]["id"]
+        bot = await run("player 1", _fill(blocks["addBotPlayer"], {"lobby id": other}))
+        assert bot["addBotPlayer"]["player"]["isBot"], bot
         joined = await run("player 2", _fill(blocks["joinGame"], {"join code": code.group(1)}))
         game = {"game id": joined["joinGame"]["game"]["id"]}
         snapshot = await first_event("player 1", _fill(blocks["gameEvents"], game))
@@ -157,9 +159,25 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
         for player in ("player 1", "player 2"):
             mine = await run(player, _fill(blocks["myPoemAssignment"], game))
             assert mine["myPoemAssignment"]["wordCount"] == 1
-            await run(player, _fill(blocks["submitLine"], game))
-        revealed = await run("player 1", _fill(blocks["game"], game))
-        assert revealed["game"]["id"] == game["game id"]
+        await run("player 1", _fill(blocks["submitLine"], game))
+        # Player 2 stalls: the host has a bot write their line, then player 2 leaves.
+        skipped = await run("player 1", _fill(blocks["skipStalledPlayers"], game))
+        assert skipped["skipStalledPlayers"]["game"]["round"] == 1, skipped
+        left = await run("player 2", _fill(blocks["leaveGame"], game))
+        assert left["leaveGame"]["player"]["left"] is True, left
+        await run(
+            "player 1",
+            "mutation($g: ID!) { endGame(input: {gameId: $g}) { __typename } }",
+            g=game["game id"],
+        )
+        revealed = (await run("player 1", _fill(blocks["game"], game)))["game"]
+        assert revealed["id"] == game["game id"] and revealed["status"] == "COMPLETED"
+        assert [r["reader"]["displayName"] for r in revealed["readers"]] == ["Demo Player 1"] * 2
+        archive = (await run("player 1", blocks["myGames"]))["myGames"]
+        assert archive[0]["id"] == game["game id"], archive
+        link = (await run("player 2", _fill(blocks["sharePoem"], game)))["sharePoem"]
+        shared = await run(None, _fill(blocks["sharedPoem"], {"share token": link["token"]}))
+        assert shared["sharedPoem"]["lines"][0]["round"] == 0, shared
 
         # Party: the admin assigns, a guest reads their own missions and watches.
         party = {"party id": party_id.group(1)}
@@ -232,6 +250,12 @@ async def test_readme_examples__run_as_written_on_the_demo_data(dsn: str) -> Non
             "myPoemAssignment",
             "submitLine",
             "game",
+            "addBotPlayer",
+            "skipStalledPlayers",
+            "leaveGame",
+            "myGames",
+            "sharePoem",
+            "sharedPoem",
             "assignPartyMissions",
             "myPartyMissions",
             "partyEvents",

@@ -81,6 +81,7 @@ def test_readme__placeholders_look_like_placeholders() -> None:
             assert value.startswith("<") or value in {
                 "Ada",
                 "Basho",
+                "Robo",
                 "Moon",
                 "annotate",
                 "review",
