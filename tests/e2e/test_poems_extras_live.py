@@ -13,6 +13,9 @@ import asyncpg
 import httpx
 import pytest
 
+from db.pool import SYSTEM_ROLE, create_pool
+from services.poems.config import PoemsConfig
+from services.poems.workers import housekeeping
 from tests.e2e.test_poems_play import JOIN, Seat, seats, words
 from tests.support.gql import GraphQLHttp, subscribe, websocket
 from tests.support.server import RunningServer, serve_in_process, serve_subprocess, test_settings
@@ -331,3 +334,35 @@ async def test_stalled_round__two_server_processes_advance_it_exactly_once(dsn: 
                 assert w.events is not None
                 with pytest.raises(TimeoutError):
                     await w.events.next(timeout=0.5)
+
+
+async def test_idle_game__is_abandoned_with_its_poems_and_everyone_is_told(
+    server: RunningServer, token, dsn: str
+) -> None:
+    async with seats(server, token, 2) as players, AsyncExitStack() as stack:
+        host, guest = players
+        created = (await host.http.data(CREATE_TIMED, {"name": "Host", "turn": None}))["createGame"]
+        game_id = created["game"]["id"]
+        code = (await _fresh(host, game_id))["code"]
+        await guest.http.data(JOIN, {"code": code, "name": "Guest"})
+        await host.http.data(START, {"id": game_id})
+        await _my_line(host, game_id)
+        ws = await stack.enter_async_context(websocket(server.ws_url, token("player", user="u1")))
+        guest.events = await subscribe(ws, EVENTS, {"id": game_id})
+        assert (await guest.next_event())["kind"] == "SNAPSHOT"
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(
+                "update games set active_at = now() - interval '1 day' where id = $1",
+                uuid.UUID(game_id),
+            )
+        finally:
+            await conn.close()
+        system = await create_pool(dsn, min_size=1, max_size=1, role=SYSTEM_ROLE)
+        try:
+            assert await housekeeping(system, PoemsConfig(abandon_minutes=60)) == 1
+        finally:
+            await system.close()
+        fresh = await _expect([guest], game_id, [("GAME_ABANDONED", None, False)])
+        assert fresh["status"] == "ABANDONED" and fresh["completedAt"] is not None
+        assert sorted(len(p["lines"]) for p in fresh["poems"]) == [0, 1]
