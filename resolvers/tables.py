@@ -106,6 +106,18 @@ async def auto_assign(context: Context, booking_id: str) -> model.AutoAssigned:
     return await flows.auto_assign(context.pool, context.who(), booking_id, _config(context))
 
 
+async def optimize_floor(
+    context: Context, restaurant_id: str, starts_at: datetime, ends_at: datetime, apply: bool
+) -> model.FloorPlanView:
+    return await flows.optimize_floor(
+        context.pool, context.who(), restaurant_id, starts_at, ends_at, apply, _config(context)
+    )
+
+
+async def set_booking_pinned(context: Context, booking_id: str, pinned: bool) -> model.BookingView:
+    return await flows.set_booking_pinned(context.pool, context.who(), booking_id, pinned)
+
+
 async def set_booking_status(
     context: Context, booking_id: str, status: str, expected_version: int | None
 ) -> model.BookingView:

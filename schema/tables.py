@@ -93,6 +93,9 @@ class Booking:
     status: BookingStatus
     tables: list[DiningTable]
     version: int
+    pinned: bool = strawberry.field(
+        description="optimizeFloor never moves it: pinned by staff (setBookingPinned), or seated."
+    )
 
     @classmethod
     def of(cls, v: model.BookingView) -> Booking:
@@ -106,6 +109,7 @@ class Booking:
             status=v.status,
             tables=_each(DiningTable.of, v.tables),
             version=v.version,
+            pinned=v.stays,
         )
 
 
@@ -382,6 +386,74 @@ class AutoAssignPayload:
     tables: list[DiningTable]
 
 
+@strawberry.input
+class OptimizeFloorInput:
+    restaurant_id: strawberry.ID
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    apply: bool | None = strawberry.field(
+        default=False, description="Write the plan; false (the default): only preview it."
+    )
+
+
+@strawberry.input
+class SetBookingPinnedInput:
+    booking_id: strawberry.ID
+    pinned: bool
+
+
+@strawberry.type(description="optimizeFloor moves a booking that has tables to others.")
+class FloorMove:
+    booking: Booking
+    from_tables: list[DiningTable]
+    to_tables: list[DiningTable]
+
+    @classmethod
+    def of(cls, v: model.FloorMove) -> FloorMove:
+        return cls(
+            booking=Booking.of(v.booking),
+            from_tables=_each(DiningTable.of, v.from_tables),
+            to_tables=_each(DiningTable.of, v.to_tables),
+        )
+
+
+@strawberry.type(
+    description="optimizeFloor's plan: applied, or a preview of what applying would change."
+)
+class FloorPlanPayload:
+    moves: list[FloorMove]
+    newly_seated: list[Booking] = strawberry.field(
+        description="Bookings without tables that the plan seats."
+    )
+    covers_before: int
+    covers_after: int
+    empty_seats_before: int
+    empty_seats_after: int
+    proven_optimal: bool = strawberry.field(
+        description="CP-SAT proved no plan seats more covers (then fewer empty seats, then "
+        "fewer moves) within ALLOT_OPTIMIZER_SECONDS; false: the best plan found in that time."
+    )
+    applied: bool
+
+    @classmethod
+    def of(cls, v: model.FloorPlanView) -> FloorPlanPayload:
+        return cls(
+            moves=[FloorMove.of(m) for m in v.moves],
+            newly_seated=_each(Booking.of, v.newly_seated),
+            covers_before=v.covers_before,
+            covers_after=v.covers_after,
+            empty_seats_before=v.empty_seats_before,
+            empty_seats_after=v.empty_seats_after,
+            proven_optimal=v.proven_optimal,
+            applied=v.applied,
+        )
+
+
+@strawberry.type
+class FloorChanged(Error):
+    pass
+
+
 CreateRestaurantResult = Annotated[
     Restaurant | InvalidInput | Forbidden, strawberry.union("CreateRestaurantResult")
 ]
@@ -409,6 +481,13 @@ CancelAssignmentSessionResult = Annotated[
 AutoAssignResult = Annotated[
     AutoAssignPayload | NoTablesAvailable | NotFound | Forbidden,
     strawberry.union("AutoAssignResult"),
+]
+OptimizeFloorResult = Annotated[
+    FloorPlanPayload | FloorChanged | InvalidInput | NotFound | Forbidden,
+    strawberry.union("OptimizeFloorResult"),
+]
+SetBookingPinnedResult = Annotated[
+    Booking | NotFound | Forbidden, strawberry.union("SetBookingPinnedResult")
 ]
 SetBookingStatusResult = Annotated[
     Booking | InvalidBookingTransition | StaleVersion | InvalidInput | NotFound | Forbidden,
@@ -546,6 +625,26 @@ class Mutation:
         done = await resolve.auto_assign(info.context, input.booking_id)
         return AutoAssignPayload(
             booking=Booking.of(done.booking), tables=_each(DiningTable.of, done.tables)
+        )
+
+    @strawberry.mutation(
+        description="Re-plan the tables of the window's bookings that are not seated yet, to "
+        "seat the most covers, then leave the fewest empty seats, then move the fewest bookings "
+        "(pinned and seated bookings, and others' live holds, stay). Preview unless apply."
+    )
+    async def optimize_floor(self, info: Info, input: OptimizeFloorInput) -> OptimizeFloorResult:
+        return FloorPlanPayload.of(
+            await resolve.optimize_floor(
+                info.context, input.restaurant_id, input.from_, input.to, bool(input.apply)
+            )
+        )
+
+    @strawberry.mutation(description="Pin a booking to its tables, or let optimizeFloor move it.")
+    async def set_booking_pinned(
+        self, info: Info, input: SetBookingPinnedInput
+    ) -> SetBookingPinnedResult:
+        return Booking.of(
+            await resolve.set_booking_pinned(info.context, input.booking_id, input.pinned)
         )
 
     @strawberry.mutation(

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(default=2_147_483_648, ge=1)
     hold_ttl_seconds: float = 120.0
     max_combined_tables: int = 3
+    optimizer_seconds: float = Field(default=5.0, gt=0, le=300)
     max_players_per_game: int = 50
     joins_per_minute: int = Field(default=10, ge=1)
     lines_per_minute: int = Field(default=30, ge=1)
@@ -68,6 +69,7 @@ class Settings(BaseSettings):
             tables=TablesConfig(
                 hold_ttl_seconds=self.hold_ttl_seconds,
                 max_combined_tables=self.max_combined_tables,
+                optimizer_seconds=self.optimizer_seconds,
             ),
             poems=PoemsConfig(
                 max_players_per_game=self.max_players_per_game,

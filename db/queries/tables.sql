@@ -128,6 +128,20 @@ where restaurant_id = $1 and released_at is null
   and starts_at > lower($2::tstzrange) - interval '12 hours'
   and starts_at < upper($2::tstzrange) and during && $2::tstzrange
 
+-- name: waiting_bookings
+-- The restaurant's bookings overlapping $2 that could be given tables and have none yet (what
+-- autoAssign looks ahead to: services/tables/lookahead.py).
+select b.id, b.restaurant_id, b.party_size, lower(b.during) as starts_at,
+       upper(b.during) as ends_at, b.status, r.timezone
+from bookings b
+join restaurants r on r.id = b.restaurant_id
+where b.restaurant_id = $1 and b.status in ('PENDING', 'CONFIRMED')
+  and b.starts_at > lower($2::tstzrange) - interval '12 hours'
+  and b.starts_at < upper($2::tstzrange) and b.during && $2::tstzrange
+  and not exists (
+    select 1 from allocations a
+    where a.booking_id = b.id and a.kind = 'ASSIGNMENT' and a.released_at is null)
+
 -- ------------------------------------------------------------------ flows
 -- Every flow that changes a booking's tables runs, in one transaction: open_scope (the locks
 -- and the snapshot, see tables_open_scope in db/migrations), then commit_plan (the whole
@@ -136,7 +150,9 @@ where restaurant_id = $1 and released_at is null
 -- the last guard.
 
 -- name: open_scope
-select * from tables_open_scope(:booking_id, :session_id, :take, :about, :skip_locked)
+select s.*, b.pinned
+from tables_open_scope(:booking_id, :session_id, :take, :about, :skip_locked) s
+join bookings b on b.id = s.id
 
 -- name: commit_plan
 -- A flow's whole decision in one statement. The parts run in the order the final select names
@@ -263,3 +279,38 @@ delete from allocations where released_at < now() - make_interval(secs => $1)
 insert into allocations (restaurant_id, table_id, booking_id, kind, during)
 select :restaurant_id, t.id, :booking_id, 'ASSIGNMENT', :during::tstzrange
 from unnest(:table_ids::uuid[]) as t(id)
+
+-- ------------------------------------------------------------------ the evening optimizer
+
+-- name: set_booking_pinned
+update bookings set pinned = $2, version = version + 1 where id = $1 and pinned <> $2
+
+-- name: transaction_time
+select now()
+
+-- name: bookings_with_open_sessions
+select distinct booking_id from manual_assignment_sessions
+where booking_id = any($1::uuid[]) and status in ('PROPOSED', 'HELD')
+
+-- name: lock_evening
+-- optimizeFloor's apply: every booking it changes, then every (table, day) key of their old
+-- and new tables, each set in key order, before any flow's own locks (which it then already
+-- holds): the order every flow keeps, for many bookings at once. $1: [{"b": booking id,
+-- "t": [table ids]}].
+with wanted as (
+  select (e ->> 'b')::uuid as booking_id,
+         array(select jsonb_array_elements_text(e -> 't'))::uuid[] as tables
+  from jsonb_array_elements($1::jsonb) e
+), booked as (
+  select b.id, b.during from bookings b
+  where b.id in (select booking_id from wanted)
+  order by b.id
+  for no key update
+), keys as (
+  select distinct k from wanted w join booked b on b.id = w.booking_id
+  cross join tables_lock_keys(w.tables, b.during) k
+)
+select count(*) from (select pg_advisory_xact_lock(k) from keys order by k) locked
+
+-- name: demo_restaurant
+select id from restaurants order by created_at, id limit 1

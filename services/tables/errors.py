@@ -29,6 +29,13 @@ class SessionNotActive(AllotError):
         self.status = SessionStatus(status)
 
 
+class FloorChanged(AllotError):
+    """The floor changed between optimizeFloor's snapshot and its write, in a way that breaks
+    the plan: nothing was written; run it again."""
+
+    code = "FLOOR_CHANGED"
+
+
 class NoTablesAvailable(AllotError):
     """No free table or combination seats the booking; `violations` say why the best failed."""
 

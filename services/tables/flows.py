@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID, uuid4
@@ -26,15 +26,22 @@ from services.errors import InvalidInput, NotFound, Problems, StaleVersion
 from services.tables import inputs, plan, reads, rules, store, workers
 from services.tables.candidates import Candidate, rank_candidates
 from services.tables.config import TablesConfig
-from services.tables.errors import InvalidBookingTransition, NoTablesAvailable
+from services.tables.errors import FloorChanged, InvalidBookingTransition, NoTablesAvailable
+from services.tables.lookahead import prefer_room
 from services.tables.model import (
+    OPEN_SESSION_STATUSES,
+    AllocationKind,
     AutoAssigned,
     BookingView,
+    FloorMove,
+    FloorPlanView,
     SessionStatus,
     SessionView,
     Violation,
     ViolationCode,
+    sort_tables,
 )
+from services.tables.optimize import EveningBooking, EveningPlan, optimize
 from services.tables.rules import (
     ASSIGNABLE_STATUSES,
     AllocationInfo,
@@ -51,6 +58,7 @@ Q = load("tables")
 T = TypeVar("T")
 ATTEMPTS = 4
 AUTO_ASSIGN_CANDIDATES = 5
+LOOKAHEAD_CANDIDATES = 8  # the free sets autoAssign weighs against the waiting bookings
 
 
 async def in_transaction(
@@ -196,11 +204,12 @@ async def cancel_assignment_session(
 async def auto_assign(
     pool: asyncpg.Pool, who: Principal, booking_id: str, config: TablesConfig
 ) -> AutoAssigned:
-    """Assign the best free table set (by the rules' ranking) to the booking, in one go.
+    """Assign the best free table set to the booking, in one go.
 
-    The best few candidates are ranked on the whole restaurant, then their tables are locked
-    and the first that still passes the rules is taken. Any earlier assignment of the booking
-    is replaced and open sessions for it are cancelled.
+    The best few free candidates are ranked on the whole restaurant and ordered by what they
+    leave for the evening's bookings still without tables (lookahead.prefer_room), then their
+    tables are locked and the first that still passes the rules is taken. Any earlier
+    assignment of the booking is replaced and open sessions for it are cancelled.
     """
     require_staff(who)
     bid = require_id(booking_id, "booking")
@@ -222,11 +231,15 @@ async def auto_assign(
             allocations,
             now,
             config.rules,
-            limit=AUTO_ASSIGN_CANDIDATES,
+            limit=LOOKAHEAD_CANDIDATES,
             free_only=True,
         )
         if not ranked:
             raise _no_tables(info, tables, allocations, now, config)
+        waiting = await conn.fetch(Q["waiting_bookings"], info.restaurant_id, found.row["during"])
+        ranked = prefer_room(
+            info, ranked, map(rules.booking_info, waiting), tables, allocations, now
+        )[:AUTO_ASSIGN_CANDIDATES]
         locked = await _open(conn, bid, [t for c in ranked for t in c.table_ids])
         decided = plan.auto_assign(locked.scope, ranked, config.rules)
         if decided is None:  # every candidate was taken meanwhile (or the booking changed)
@@ -325,3 +338,141 @@ async def set_booking_status(
         return (await reads.booking_views(conn, [bid]))[bid]
 
     return await in_transaction(pool, who.tenant_id, work)
+
+
+# ------------------------------------------------------------------------ the evening
+
+
+async def set_booking_pinned(
+    pool: asyncpg.Pool, who: Principal, booking_id: str, pinned: bool
+) -> BookingView:
+    """Pin a booking to its tables (optimizeFloor never moves it), or let it move again."""
+    require_staff(who)
+    bid = require_id(booking_id, "booking")
+
+    async def work(conn: asyncpg.Connection) -> BookingView:
+        await conn.execute(Q["set_booking_pinned"], bid, pinned)
+        found = (await reads.booking_views(conn, [bid])).get(bid)
+        if found is None:
+            raise NotFound("booking not found")
+        return found
+
+    return await in_transaction(pool, who.tenant_id, work)
+
+
+async def optimize_floor(
+    pool: asyncpg.Pool,
+    who: Principal,
+    restaurant_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    apply: bool,
+    config: TablesConfig,
+) -> FloorPlanView:
+    """Re-plan the tables of every booking in the window that is not seated yet (nor over), to
+    seat the most covers, then leave the fewest empty seats, then move the fewest bookings.
+
+    Pinned and seated bookings keep their tables, and so does a booking someone is assigning
+    right now (an open session); other staff's live holds and the tables of bookings outside
+    the plan are respected. A booking that has tables keeps some. CP-SAT searches for
+    ALLOT_OPTIMIZER_SECONDS off the event loop and the best plan found is kept. Without
+    `apply` the answer is a preview; with it, the plan is written in one transaction (every
+    changed booking's old tables released first, then the new ones taken, each through the
+    rules and the exclusion constraint), or FloorChanged if the floor moved meanwhile in a way
+    that breaks it.
+    """
+    require_staff(who)
+    rid = require_id(restaurant_id, "restaurant")
+    reads.check_window(starts_at, ends_at)
+    async with tenant_transaction(pool, who.tenant_id) as conn:
+        found = await reads.evening(conn, rid, starts_at, ends_at)
+    if found is None:
+        raise NotFound("restaurant not found")
+    decided = await asyncio.to_thread(
+        optimize,
+        found.tables,
+        found.bookings,
+        found.blocked,
+        config.rules,
+        time_limit=config.optimizer_seconds,
+    )
+    changed = [
+        b for b in found.bookings if set(decided.tables[b.id]) != set(b.current) and not b.pinned
+    ]
+    if not (apply and changed):
+        return _floor_plan(found, decided, found.views, applied=False)
+
+    async def work(conn: asyncpg.Connection) -> dict[UUID, BookingView]:
+        await conn.execute(
+            Q["lock_evening"],
+            [
+                {"b": str(b.id), "t": [str(t) for t in {*b.current, *decided.tables[b.id]}]}
+                for b in changed
+            ],
+        )
+        order = sorted(changed, key=lambda b: b.id)
+        for b in order:
+            if b.current:
+                locked = await _evening_booking(conn, b, decided.tables[b.id], found, b.current)
+                await store.commit(conn, locked, plan.unassign(locked.scope, config.rules))
+        for b in order:
+            locked = await _evening_booking(conn, b, decided.tables[b.id], found, ())
+            assigned = plan.assign(locked.scope, decided.tables[b.id], config.rules)
+            await store.commit(conn, locked, assigned)
+        return await reads.booking_views(conn, [b.id for b in changed])
+
+    after = await in_transaction(pool, who.tenant_id, work)
+    return _floor_plan(found, decided, {**found.views, **after}, applied=True)
+
+
+async def _evening_booking(
+    conn: asyncpg.Connection,
+    booking: EveningBooking,
+    to: Sequence[UUID],
+    found: reads.Evening,
+    holding: Sequence[UUID],
+) -> store.Locked:
+    """Lock and read a booking optimizeFloor changes; FloorChanged unless it is as the plan
+    saw it: its status, no one assigning it, not pinned, and holding `holding` (its tables
+    then, or none once they were released)."""
+    locked = await store.lock_and_read(conn, booking_id=booking.id, take=to)
+    was = found.views[booking.id]
+    if locked is None:
+        raise FloorChanged(f"the booking of {was.guest_name} is gone; run the optimizer again")
+    scope = locked.scope
+    now = {a.table_id for a in scope.of_booking(AllocationKind.ASSIGNMENT)}
+    busy = any(s.status in OPEN_SESSION_STATUSES for s in scope.sessions.values())
+    if scope.booking.status != was.status or locked.row["pinned"] or busy or now != set(holding):
+        raise FloorChanged(
+            f"the booking of {was.guest_name} changed since the plan was made; "
+            "run the optimizer again"
+        )
+    return locked
+
+
+def _floor_plan(
+    found: reads.Evening,
+    decided: EveningPlan,
+    views: Mapping[UUID, BookingView],
+    *,
+    applied: bool,
+) -> FloorPlanView:
+    tables = found.table_views
+    moves = tuple(
+        FloorMove(
+            views[m.booking_id],
+            sort_tables(tables[t] for t in m.from_tables),
+            sort_tables(tables[t] for t in m.to_tables),
+        )
+        for m in decided.moves
+    )
+    return FloorPlanView(
+        moves=moves,
+        newly_seated=tuple(views[b] for b in decided.newly_seated),
+        covers_before=decided.covers_before,
+        covers_after=decided.covers_after,
+        empty_seats_before=decided.empty_seats_before,
+        empty_seats_after=decided.empty_seats_after,
+        proven_optimal=decided.proven_optimal,
+        applied=applied,
+    )

@@ -209,6 +209,12 @@ class BookingView:
     status: BookingStatus
     version: int
     tables: tuple[TableView, ...]
+    pinned: bool = False  # staff pinned it (setBookingPinned): optimizeFloor never moves it
+
+    @property
+    def stays(self) -> bool:
+        """optimizeFloor keeps its tables: pinned, or seated."""
+        return self.pinned or self.status == BookingStatus.SEATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +289,29 @@ class AutoAssigned:
 
     booking: BookingView
     tables: tuple[TableView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FloorMove:
+    """optimizeFloor moves a booking that has tables to others."""
+
+    booking: BookingView
+    from_tables: tuple[TableView, ...]
+    to_tables: tuple[TableView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FloorPlanView:
+    """optimizeFloor's answer: the plan (applied or a preview) and what it changes."""
+
+    moves: tuple[FloorMove, ...]
+    newly_seated: tuple[BookingView, ...]
+    covers_before: int
+    covers_after: int
+    empty_seats_before: int
+    empty_seats_after: int
+    proven_optimal: bool
+    applied: bool
 
 
 # ------------------------------------------------------------------------ flow input

@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 
 from services.errors import StaleVersion
 from services.tables.candidates import Candidate
-from services.tables.errors import SessionNotActive, TableConflict
+from services.tables.errors import FloorChanged, SessionNotActive, TableConflict
 from services.tables.model import (
     OPEN_SESSION_STATUSES,
     AllocationKind,
@@ -468,6 +468,27 @@ def auto_assign(scope: Scope, ranked: Sequence[Candidate], rules: RulesConfig) -
         )
         return revalidated(scope, plan, rules)
     return None
+
+
+def unassign(scope: Scope, rules: RulesConfig) -> Plan:
+    """Release the booking's assigned tables (optimizeFloor's first step for a booking it moves:
+    every move's old tables are free before any new ones are taken)."""
+    release = {a.id: ReleaseReason.UNASSIGNED for a in scope.of_booking(AllocationKind.ASSIGNMENT)}
+    return revalidated(scope, Plan(release=release), rules)
+
+
+def assign(scope: Scope, table_ids: Sequence[UUID], rules: RulesConfig) -> Plan:
+    """Give the booking exactly `table_ids` (optimizeFloor's second step); FloorChanged if the
+    rules no longer allow it on the floor as it is now."""
+    allocations = scope.allocations.values()
+    problems = validate(scope.booking, list(table_ids), scope.tables, allocations, scope.now, rules)
+    if problems:
+        raise FloorChanged(
+            "the floor changed since the plan was made: " + "; ".join(v.message for v in problems)
+        )
+    insert = tuple(NewAllocation(t, AllocationKind.ASSIGNMENT) for t in table_ids)
+    plan = Plan(insert=insert, booking_status=_tables_changed_status(scope))
+    return revalidated(scope, plan, rules)
 
 
 def set_status(scope: Scope, status: str, rules: RulesConfig) -> Plan:

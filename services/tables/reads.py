@@ -41,6 +41,7 @@ from services.tables.model import (
     table_sort_key,
     violation_from_json,
 )
+from services.tables.optimize import Blocked, EveningBooking
 from services.tables.rules import (
     AllocationInfo,
     BookingInfo,
@@ -134,6 +135,7 @@ def bookings_of(rows: Iterable[Row]) -> dict[UUID, BookingView]:
             status=BookingStatus(r["status"]),
             version=r["booking_version"],
             tables=sort_tables(tables[r["booking_id"]]),
+            pinned=r["pinned"],
         )
         for r in rows
     }
@@ -384,3 +386,78 @@ async def suggest_tables(
         )
         for c in best[:SUGGESTIONS]
     ]
+
+
+# ------------------------------------------------------------------------ what optimizeFloor plans
+
+
+@dataclass(frozen=True)
+class Evening:
+    """optimizeFloor's snapshot of a restaurant's window: every table, the bookings it may
+    re-plan (with their tables, pinned when they must stay), and what else occupies tables."""
+
+    tables: dict[UUID, TableInfo]
+    table_views: dict[UUID, TableView]
+    bookings: list[EveningBooking]
+    blocked: list[Blocked]
+    views: dict[UUID, BookingView]
+
+
+async def evening(
+    conn: asyncpg.Connection,
+    restaurant_id: UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> Evening | None:
+    """The bookings of [starts_at, ends_at) that are not seated yet nor over, and around them
+    the restaurant's tables and live allocations (no locks); None if the restaurant is not
+    visible. A booking stays where it is when it is pinned or being assigned right now (an
+    open session); other bookings' allocations and unexpired holds are blocked."""
+    table_rows = await conn.fetch(Q["restaurant_tables"], restaurant_id)
+    if not table_rows and not await restaurant_views(conn, [restaurant_id]):
+        return None
+    ids = [
+        r["id"] for r in await conn.fetch(Q["floor_bookings"], restaurant_id, starts_at, ends_at)
+    ]
+    views = {
+        b.id: b
+        for b in (await booking_views(conn, ids)).values()
+        if b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+    }
+    busy = {
+        r["booking_id"] for r in await conn.fetch(Q["bookings_with_open_sessions"], list(views))
+    }
+    now: datetime = await conn.fetchval(Q["transaction_time"])
+    allocations: list[AllocationInfo] = []
+    if views:
+        span = (min(b.starts_at for b in views.values()), max(b.ends_at for b in views.values()))
+        rows = await conn.fetch(
+            Q["live_allocations_of_restaurant"],
+            restaurant_id,
+            asyncpg.Range(span[0], span[1], lower_inc=True, upper_inc=False),
+        )
+        allocations = allocation_infos(rows)
+    bookings = [
+        EveningBooking(
+            id=b.id,
+            party_size=b.party_size,
+            starts_at=b.starts_at,
+            ends_at=b.ends_at,
+            current=tuple(t.id for t in b.tables),
+            pinned=b.stays or b.id in busy,
+        )
+        for b in sorted(views.values(), key=lambda b: (b.starts_at, b.id.int))
+    ]
+    blocked = [
+        Blocked(a.table_id, a.starts_at, a.ends_at)
+        for a in allocations
+        if not (a.booking_id in views and a.kind == AllocationKind.ASSIGNMENT)
+        and not (a.kind == AllocationKind.HOLD and a.expires_at is not None and a.expires_at <= now)
+    ]
+    return Evening(
+        tables=table_infos(table_rows),
+        table_views={r["id"]: table_of(r) for r in table_rows},
+        bookings=bookings,
+        blocked=blocked,
+        views=views,
+    )

@@ -156,6 +156,7 @@ def booking_view(locked: Locked, plan: Plan, written: Written) -> BookingView:
         status=BookingStatus(written.booking_status),
         version=written.booking_version,
         tables=sort_tables(locked.tables[t] for t in assignment_after(locked.scope, plan)),
+        pinned=b["pinned"],
     )
 
 

@@ -1,0 +1,53 @@
+"""autoAssign's look ahead (pure): of equally good free sets, the one that leaves the most
+room for the evening's waiting bookings comes first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.tables.candidates import rank_candidates
+from services.tables.lookahead import prefer_room
+from services.tables.rules import BookingInfo
+from tests.support.tables import END, NOW, RESTAURANT, START, alloc, by_id, new_id, table
+
+
+def waiting(party: int, hours_later: float = 0.5) -> BookingInfo:
+    start = START + timedelta(hours=hours_later)
+    return BookingInfo(new_id(), RESTAURANT, party, start, start + timedelta(hours=2), "PENDING")
+
+
+def best(party: int, tables, others, allocations=()) -> list[str]:
+    me = BookingInfo(new_id(), RESTAURANT, party, START, END, "CONFIRMED")
+    ranked = rank_candidates(me, by_id(*tables), allocations, NOW, limit=8, free_only=True)
+    chosen = prefer_room(me, ranked, others, by_id(*tables), list(allocations), NOW)
+    return [", ".join(t.label for t in c.tables) for c in chosen]
+
+
+def test_prefer_room__leaves_the_only_table_a_waiting_party_can_use() -> None:
+    # A party of 3: A (Main) and B (Bar) fit alike; only Main's A + D can seat a party of 6.
+    tables = [table("A", 1, 4, "Main"), table("D", 1, 2, "Main"), table("B", 1, 4, "Bar")]
+    assert best(3, tables, [])[0] == "A"  # best fit alone takes A (label order)
+    assert best(3, tables, [waiting(6)])[0] == "B"
+
+
+def test_prefer_room__leaves_a_waiting_partys_last_single_table() -> None:
+    # Two 4-tops free for this party of 3 (19:00-21:00); B is taken from 21:00, so a party of
+    # 4 waiting for 20:30-22:30 can only have A.
+    a, b, c = table("A", 1, 4), table("B", 1, 4), table("C", 1, 2)
+    taken = [alloc(b, start=START + timedelta(hours=2), end=START + timedelta(hours=4))]
+    assert best(3, [a, b, c], [], taken)[0] == "A"
+    assert best(3, [a, b, c], [waiting(4, hours_later=1.5)], taken)[0] == "B"
+    # Waiting for 18:30-20:30 it could have either: the ranking's order stands.
+    assert best(3, [a, b, c], [waiting(4, hours_later=-0.5)], taken)[0] == "A"
+
+
+def test_prefer_room__ignores_bookings_that_do_not_overlap_or_cannot_be_seated() -> None:
+    tables = [table("A", 1, 4, "Main"), table("D", 1, 2, "Main"), table("B", 1, 4, "Bar")]
+    assert best(3, tables, [waiting(6, hours_later=3)])[0] == "A"  # after this one ends
+    assert best(3, tables, [waiting(20)])[0] == "A"  # no zone seats 20
+
+
+def test_prefer_room__never_reorders_a_lone_candidate_and_is_stable() -> None:
+    tables = [table("A", 1, 4), table("B", 1, 4)]
+    assert best(4, tables[:1], [waiting(4)]) == ["A"]
+    assert best(4, tables, [waiting(2, hours_later=5)]) == ["A", "B"]
