@@ -36,6 +36,10 @@ async def my_games(context: Context, limit: int, before: datetime | None) -> lis
     return await reads.my_games(context.pool, context.who(), limit, before)
 
 
+async def my_active_games(context: Context) -> list[GameView]:
+    return await reads.my_active_games(context.pool, context.who())
+
+
 async def my_favorite_poems(context: Context) -> list[FavoriteView]:
     return await reads.my_favorite_poems(context.pool, context.who())
 

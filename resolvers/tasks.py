@@ -15,7 +15,7 @@ from services.tasks.model import (
     Explanation,
     Presence,
     ProjectView,
-    QueueCount,
+    QueueView,
     TaskView,
     WorkerProfileView,
 )
@@ -24,6 +24,10 @@ from services.tasks.rules import Action
 
 async def work_project(context: Context, project_id: str) -> ProjectView:
     return await reads.get_project(context.pool, context.who(), project_id)
+
+
+async def work_projects(context: Context) -> list[ProjectView]:
+    return await reads.projects(context.pool, context.who())
 
 
 async def my_assignments(context: Context, status: AssignmentStatus | None) -> list[AssignmentView]:
@@ -69,7 +73,7 @@ async def move(
 
 
 async def heartbeat(context: Context, project_id: str) -> Presence:
-    return await flows.heartbeat(context.pool, context.who(), project_id)
+    return await flows.heartbeat(context.pool, context.who(), project_id, context.areas.tasks)
 
 
 def my_assignment_events(
@@ -80,5 +84,11 @@ def my_assignment_events(
 
 def project_queue_events(
     context: Context, project_id: str
-) -> AsyncIterator[Snapshot[list[QueueCount]] | Delta[list[QueueCount]]]:
-    return live.project_queue_events(context.pool, context.hub, context.who(), project_id)
+) -> AsyncIterator[Snapshot[QueueView] | Delta[QueueView]]:
+    return live.project_queue_events(
+        context.pool,
+        context.hub,
+        context.who(),
+        project_id,
+        context.areas.tasks.presence_seconds,
+    )

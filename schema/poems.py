@@ -427,6 +427,12 @@ class Query:
             for g in await resolve.my_games(info.context, 20 if limit is None else limit, before)
         ]
 
+    @strawberry.field(
+        description="Your unfinished games (lobbies and running games), newest first."
+    )
+    async def my_active_games(self, info: Info) -> list[Game]:
+        return [Game.of(g) for g in await resolve.my_active_games(info.context)]
+
     @strawberry.field(description="The poems you marked with favoritePoem, newest first.")
     async def my_favorite_poems(self, info: Info) -> list[FavoritePoem]:
         return [FavoritePoem.of(f) for f in await resolve.my_favorite_poems(info.context)]

@@ -357,11 +357,24 @@ class AssignmentEvent:
     assignments: list[TaskAssignment]
 
 
-@strawberry.type(description="A project's tasks counted by step and status.")
+@strawberry.type(description="A worker online for a project.")
+class WorkerOnline:
+    user_id: strawberry.ID
+    last_seen_at: datetime
+    online_until: datetime = strawberry.field(
+        description="When they count as gone unless they heartbeat again (a board may drop them "
+        "then without waiting for another event)."
+    )
+
+
+@strawberry.type(description="A project's tasks counted by step and status, and who is online.")
 class QueueEvent:
     sequence: int
     resync: bool
     counts: list[QueueCount]
+    workers_online: list[WorkerOnline] = strawberry.field(
+        description="Workers whose last heartbeat is younger than ALLOT_PRESENCE_SECONDS."
+    )
 
 
 def _assignments(
@@ -374,12 +387,21 @@ def _assignments(
     )
 
 
-def _counts(event: Snapshot[list[model.QueueCount]] | Delta[list[model.QueueCount]]) -> QueueEvent:
+def _counts(event: Snapshot[model.QueueView] | Delta[model.QueueView]) -> QueueEvent:
     return QueueEvent(
         sequence=event.sequence,
         resync=isinstance(event, Snapshot) and event.resync,
         counts=[
-            QueueCount(step_id=c.step_id, status=c.status.value, count=c.count) for c in event.data
+            QueueCount(step_id=c.step_id, status=c.status.value, count=c.count)
+            for c in event.data.counts
+        ],
+        workers_online=[
+            WorkerOnline(
+                user_id=strawberry.ID(w.user_id),
+                last_seen_at=w.last_seen_at,
+                online_until=w.online_until,
+            )
+            for w in event.data.online
         ],
     )
 
@@ -392,6 +414,10 @@ class Query:
     @strawberry.field(description="A project of your tenant (admins and workers).")
     async def work_project(self, info: Info, id: strawberry.ID) -> WorkProject | None:
         return WorkProject.of(await resolve.work_project(info.context, id))
+
+    @strawberry.field(description="Every project of your tenant, newest first (admins, workers).")
+    async def work_projects(self, info: Info) -> list[WorkProject]:
+        return [WorkProject.of(p) for p in await resolve.work_projects(info.context)]
 
     @strawberry.field(description="Your assignments, newest first (workers).")
     async def my_assignments(

@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from db.embedded import start_embedded
 from db.migrate import migrate, pending
@@ -27,6 +27,7 @@ from server.graphql import AllotGraphQL
 from server.imports import PATH as IMPORT_PATH
 from server.imports import metrics_import
 from server.limits import BodyLimit
+from server.live import routes as live_routes
 from server.logs import RequestIdMiddleware, configure
 from server.possible_types import possible_types
 from server.settings import Settings, get_settings
@@ -169,6 +170,7 @@ def create_app(
             Route("/graphql/possible-types.json", possible_types_json),
             Route(IMPORT_PATH, metrics_import(current), methods=["POST"]),
             Route(SHARED_POEM_PATH, shared_poem_page(current)),
+            Mount("/live", routes=live_routes()),
             Route("/graphiql/assets/{name:path}", graphiql.asset),
             Route("/graphql", graphiql, methods=["GET"]),  # the offline page, or on to graphql
             Route("/graphql", graphql, methods=["GET", "POST"]),

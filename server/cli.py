@@ -153,8 +153,10 @@ def prepare(settings: Settings, *, seed: bool) -> tuple[str, str]:
                     f"({', '.join(missing)}): run `allot migrate` first, "
                     "or set ALLOT_MIGRATE_ON_START=true"
                 )
-        return await seed_demo(dsn, DEMO_TENANT, token) if seed else []
+        return await seed_demo(dsn, DEMO_TENANT, token, base) if seed else []
 
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = f"http://{host}:{settings.port}"
     lines = asyncio.run(run())
     url = f"http://{settings.host}:{settings.port}/graphql"
     banner = ["", f"Allot is starting. GraphiQL: {url}", ""]

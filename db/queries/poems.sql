@@ -140,6 +140,10 @@ where g.id = $1 and g.status = 'IN_PROGRESS'
 -- name: any_game
 select exists (select 1 from games)
 
+-- name: open_game_id_of_host
+select id from games where host_user_id = $1 and status = 'LOBBY'
+order by created_at desc limit 1
+
 -- name: open_game_of_host
 select code from games where host_user_id = $1 and status = 'LOBBY'
 order by created_at desc limit 1
@@ -278,6 +282,16 @@ where m.user_id = $1 and v.status in ('COMPLETED', 'ABANDONED')
   and ($2::timestamptz is null or v.completed_at < $2)
 order by v.completed_at desc, v.id
 limit $3
+
+-- name: my_active_games
+-- The unfinished games the caller plays in (and has not left), newest first.
+select v.*, '{}'::int[] as favorites
+from game_players m
+join games g on g.id = m.game_id
+join poems_game_views v on v.id = m.game_id
+where m.user_id = $1 and m.left_at is null and g.status in ('LOBBY', 'IN_PROGRESS')
+order by g.created_at desc, g.id
+limit $2
 
 -- name: my_favorites
 -- The caller's favourite poems, newest first, each with its game.

@@ -14,6 +14,11 @@ select id, name, steps, strategy, max_concurrent_per_user, cross_step_exclusions
        cooldown_minutes, reservation_timeout_seconds, hybrid_weight
 from work_projects where id = $1
 
+-- name: projects
+select id, name, steps, strategy, max_concurrent_per_user, cross_step_exclusions,
+       cooldown_minutes, reservation_timeout_seconds, hybrid_weight
+from work_projects order by created_at desc, id
+
 -- name: insert_tasks
 -- A batch of tasks, each at its first step or the one given; their ids in input order. Skills
 -- and payloads come as one JSON array each (an array of arrays is not a Postgres array).
@@ -56,9 +61,25 @@ from worker_profiles p where p.user_id = $2
 for update of p
 
 -- name: heartbeat
-insert into worker_presence (project_id, user_id) values ($1, $2)
-on conflict (project_id, user_id) do update set last_seen_at = now()
-returning project_id, last_seen_at
+-- `announce`: the worker comes online, or was last announced more than $3 seconds ago.
+insert into worker_presence as w (project_id, user_id, announced_at) values ($1, $2, now())
+on conflict (project_id, user_id) do update
+set last_seen_at = now(),
+    announced_at = case when w.announced_at is null
+                          or w.announced_at < now() - make_interval(secs => $3)
+                        then now() else w.announced_at end
+returning project_id, last_seen_at, announced_at = now() as announce
+
+-- name: announce_presence
+-- A worker online for project $1, on its queue topic (no row version: the transaction's id
+-- keeps each announcement distinct).
+select allot_notify('tasks.queue:' || $1::uuid, 'PRESENCE', $1::uuid, txid_current(), allot_tenant())
+
+-- name: workers_online
+-- The project's workers whose last heartbeat is younger than $2 seconds.
+select user_id, last_seen_at from worker_presence
+where project_id = $1 and last_seen_at > now() - make_interval(secs => $2)
+order by user_id
 
 -- name: workers
 -- Every worker of the tenant with a profile, as assignment sees them for a project.

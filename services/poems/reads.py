@@ -136,6 +136,14 @@ async def my_games(
     return [game_of_viewer(r) for r in rows]
 
 
+async def my_active_games(pool: asyncpg.Pool, who: Principal) -> list[GameView]:
+    """The unfinished games the caller plays in (lobbies and running games), newest first."""
+    who.require(Role.PLAYER)
+    async with tenant_transaction(pool, who.tenant_id) as conn:
+        rows = await conn.fetch(Q["my_active_games"], who.user_id, MAX_PAGE)
+    return [game_of_row(r) for r in rows]
+
+
 async def my_favorite_poems(pool: asyncpg.Pool, who: Principal) -> list[FavoriteView]:
     """The caller's favourite poems, newest first, each with its game."""
     who.require(Role.PLAYER)

@@ -233,15 +233,23 @@ async def claim_next(
     raise NoTaskAvailable(f"no open task at {step_id} that you may take right now")
 
 
-async def heartbeat(pool: asyncpg.Pool, who: Principal, raw_project_id: str) -> Presence:
-    """Record that the caller is online for the project (workers)."""
+async def heartbeat(
+    pool: asyncpg.Pool, who: Principal, raw_project_id: str, config: TasksConfig
+) -> Presence:
+    """Record that the caller is online for the project (workers). A worker coming online, or
+    last announced more than half the presence window ago, is announced on the project's
+    queue topic, so live boards show them while they keep heartbeating."""
     who.require(Role.WORKER)
     async with tenant_transaction(pool, who.tenant_id) as conn:
         project = await reads.project(conn, parse_id(raw_project_id))
         if project is None:
             raise no_such_project()
-        row = await conn.fetchrow(reads.Q["heartbeat"], project.id, who.user_id)
-    assert row is not None
+        row = await conn.fetchrow(
+            reads.Q["heartbeat"], project.id, who.user_id, config.presence_seconds / 2
+        )
+        assert row is not None
+        if row["announce"]:
+            await conn.execute(reads.Q["announce_presence"], project.id)
     return Presence(row["project_id"], row["last_seen_at"])
 
 

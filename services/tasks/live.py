@@ -6,7 +6,8 @@ A worker's assignments: the trigger announces each change of an assignment at co
 change (a new reservation, a move, an expiry) as it lands.
 
 A project's queue: the tasks' triggers announce on `tasks.queue:<project id>` once per
-statement that changes them; the counts are read once for every subscriber of this process,
+statement that changes them, and a heartbeat announces a worker online there (flows.heartbeat);
+the counts and the workers online are read once for every subscriber of this process,
 and a read serves every change that arrived while the one before it ran (a burst of claims
 is one read, and one event). An event whose counts equal the last one sent is not sent.
 """
@@ -27,7 +28,7 @@ from services.core.principal import Principal, Role
 from services.realtime.hub import Change, Hub
 from services.realtime.stream import Delta, Snapshot, live
 from services.tasks import reads
-from services.tasks.model import AssignmentView, ProjectView, QueueCount
+from services.tasks.model import AssignmentView, ProjectView, QueueView
 
 ASSIGNMENTS: Final = "tasks.assignments"
 QUEUE: Final = "tasks.queue"
@@ -38,7 +39,7 @@ T = TypeVar("T")
 
 # Per hub and project, the counts' reads: one at a time, each serving every change that came
 # while the one before it ran.
-_folds: weakref.WeakKeyDictionary[Hub, dict[UUID, _Coalesced[list[QueueCount]]]] = (
+_folds: weakref.WeakKeyDictionary[Hub, dict[UUID, _Coalesced[QueueView]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -74,9 +75,11 @@ async def my_assignment_events(
         yield event
 
 
-async def _counts(hub: Hub, tenant: UUID, project: ProjectView) -> list[QueueCount]:
+async def _queue(
+    hub: Hub, tenant: UUID, project: ProjectView, presence_seconds: float
+) -> QueueView:
     async with hub.read_as(tenant) as conn:
-        return await reads.queue_counts(conn, project)
+        return await reads.queue(conn, project, presence_seconds)
 
 
 class _Coalesced(Generic[T]):
@@ -102,34 +105,36 @@ class _Coalesced(Generic[T]):
 
 
 async def project_queue_events(
-    pool: asyncpg.Pool, hub: Hub, who: Principal, raw_id: str
-) -> AsyncGenerator[Snapshot[list[QueueCount]] | Delta[list[QueueCount]], None]:
-    """Yield SNAPSHOT (the project's counts by step and status), then the counts whenever
-    they change (admins)."""
+    pool: asyncpg.Pool, hub: Hub, who: Principal, raw_id: str, presence_seconds: float
+) -> AsyncGenerator[Snapshot[QueueView] | Delta[QueueView], None]:
+    """Yield SNAPSHOT (the project's counts by step and status, and its workers online), then
+    the queue whenever it changes or a worker is announced online (admins)."""
     who.require(Role.ADMIN)
     project: ProjectView = await reads.get_project(pool, who, raw_id)
-    last: list[list[QueueCount]] = []  # the counts this subscriber was sent last
+    last: list[QueueView] = []  # the queue this subscriber was sent last
 
-    async def snapshot() -> list[QueueCount]:
+    async def snapshot() -> QueueView:
         async with tenant_transaction(pool, who.tenant_id) as conn:
-            counts = await reads.queue_counts(conn, project)
-        last[:] = [counts]
-        return counts
+            view = await reads.queue(conn, project, presence_seconds)
+        last[:] = [view]
+        return view
 
-    async def read(change: Change) -> list[QueueCount] | None:
+    async def read(change: Change) -> QueueView | None:
         if change.tenant is None:
             return None
         folds = _folds.setdefault(hub, {})
         fold = folds.get(project.id)
         if fold is None:
-            fold = folds[project.id] = _Coalesced(lambda: _counts(hub, who.tenant_id, project))
+            fold = folds[project.id] = _Coalesced(
+                lambda: _queue(hub, who.tenant_id, project, presence_seconds)
+            )
         return await fold.get()
 
-    def visible(_change: Change, counts: list[QueueCount]) -> list[QueueCount] | None:
-        if last and last[0] == counts:
+    def visible(_change: Change, view: QueueView) -> QueueView | None:
+        if last and last[0] == view:
             return None  # folded into an event already sent
-        last[:] = [counts]
-        return counts
+        last[:] = [view]
+        return view
 
     async for event in live(
         hub,

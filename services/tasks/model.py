@@ -135,3 +135,20 @@ class Presence:
 
     project_id: UUID
     last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOnline:
+    """A worker online for a project: their last heartbeat and when they count as gone."""
+
+    user_id: str
+    last_seen_at: datetime
+    online_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """A project's queue: its tasks counted by step and status, and the workers online."""
+
+    counts: tuple[QueueCount, ...]
+    online: tuple[WorkerOnline, ...]

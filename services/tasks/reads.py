@@ -9,6 +9,7 @@ the assignment's notification carries, so an answer and an event are built alike
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
@@ -26,8 +27,10 @@ from services.tasks.model import (
     LoadBalancingStrategy,
     ProjectView,
     QueueCount,
+    QueueView,
     TaskStatus,
     TaskView,
+    WorkerOnline,
 )
 
 Q = load("tasks")
@@ -105,6 +108,15 @@ async def get_project(pool: asyncpg.Pool, who: Principal, raw_id: str) -> Projec
     return found
 
 
+async def projects(pool: asyncpg.Pool, who: Principal) -> list[ProjectView]:
+    """Every project of the tenant, newest first (admins and workers; nobody else sees any)."""
+    if not who.has(Role.ADMIN, Role.WORKER):
+        return []
+    async with tenant_transaction(pool, who.tenant_id) as conn:
+        rows = await conn.fetch(Q["projects"])
+    return [project_of_row(r) for r in rows]
+
+
 async def my_assignments(
     pool: asyncpg.Pool, who: Principal, status: AssignmentStatus | None
 ) -> list[AssignmentView]:
@@ -136,3 +148,16 @@ def counts_of(rows: Iterable[Row], steps: tuple[str, ...]) -> list[QueueCount]:
 async def queue_counts(conn: asyncpg.Connection, project_: ProjectView) -> list[QueueCount]:
     """The project's tasks counted by step and status."""
     return counts_of(await conn.fetch(Q["queue_counts"], project_.id), project_.steps)
+
+
+async def queue(
+    conn: asyncpg.Connection, project_: ProjectView, presence_seconds: float
+) -> QueueView:
+    """The project's counts and its workers online (two statements)."""
+    counts = await queue_counts(conn, project_)
+    window = timedelta(seconds=presence_seconds)
+    online = tuple(
+        WorkerOnline(r["user_id"], r["last_seen_at"], r["last_seen_at"] + window)
+        for r in await conn.fetch(Q["workers_online"], project_.id, presence_seconds)
+    )
+    return QueueView(tuple(counts), online)

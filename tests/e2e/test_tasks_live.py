@@ -198,3 +198,48 @@ async def test_tasks__other_tenants_and_other_workers_are_refused(
             sub = await subscribe(ws, QUEUE, {"p": pid})
             with pytest.raises(AssertionError, match="FORBIDDEN"):
                 await sub.next()
+
+
+ONLINE = """subscription($p: ID!) { projectQueueEvents(projectId: $p) {
+  sequence workersOnline { userId lastSeenAt onlineUntil } } }"""
+HEARTBEAT = """mutation($p: ID!) { heartbeat(input: {projectId: $p}) {
+  __typename ... on HeartbeatPayload { lastSeenAt } ... on Error { code message } } }"""
+PROJECTS = "{ workProjects { id name steps } }"
+
+
+async def test_queue_board__shows_workers_as_they_come_online_without_an_event_per_heartbeat(
+    server: RunningServer, token
+) -> None:
+    async with AsyncExitStack() as stack:
+        boss = GraphQLHttp(server.base_url, token("admin", user="boss"))
+        stack.push_async_callback(boss.close)
+        config = {"strategy": "CAPACITY_BASED"}
+        made = await boss.data(
+            PROJECT, {"input": {"name": "Board", "steps": ["annotate"], "config": config}}
+        )
+        pid = made["createWorkProject"]["id"]
+        listed = (await boss.data(PROJECTS))["workProjects"]
+        assert [p["id"] for p in listed] == [pid]
+        board_ws = await stack.enter_async_context(websocket(server.ws_url, token("admin")))
+        board = await subscribe(board_ws, ONLINE, {"p": pid})
+        assert (await board.next())["projectQueueEvents"]["workersOnline"] == []
+
+        ann = GraphQLHttp(server.base_url, token("worker", user="ann"))
+        stack.push_async_callback(ann.close)
+        beat = (await ann.data(HEARTBEAT, {"p": pid}))["heartbeat"]
+        online = (await board.next())["projectQueueEvents"]["workersOnline"]
+        assert [(w["userId"], w["lastSeenAt"]) for w in online] == [("ann", beat["lastSeenAt"])]
+        assert online[0]["onlineUntil"] > online[0]["lastSeenAt"]
+
+        await ann.data(HEARTBEAT, {"p": pid})  # still online, announced just now: no event
+        with pytest.raises(TimeoutError):
+            await board.next(timeout=0.5)
+
+        bob = GraphQLHttp(server.base_url, token("worker", user="bob"))
+        stack.push_async_callback(bob.close)
+        await bob.data(HEARTBEAT, {"p": pid})
+        online = (await board.next())["projectQueueEvents"]["workersOnline"]
+        assert [w["userId"] for w in online] == ["ann", "bob"]
+        stranger = GraphQLHttp(server.base_url, token("player", user="p"))
+        stack.push_async_callback(stranger.close)
+        assert (await stranger.data(PROJECTS))["workProjects"] == []

@@ -529,3 +529,22 @@ async def test_rate_limit__line_submissions_per_minute(pool, tenant) -> None:
         await flows.submit_line(pool, people[0], game_id, 0, "Moon", config)
     a = await reads.my_assignment(pool, people[0], game_id)
     assert a is not None and not a.submitted
+
+
+async def test_my_active_games__lobbies_and_running_games_until_they_end_or_you_leave(
+    pool, tenant
+) -> None:
+    game, people = await lobby(pool, tenant, 3)
+    other = await flows.create_game(pool, people[1], "Second")
+    assert [g.id for g in await reads.my_active_games(pool, people[1])] == [
+        other.game.id,
+        game.id,
+    ]
+    await flows.start_game(pool, people[0], str(game.id))
+    assert [g.status for g in await reads.my_active_games(pool, people[2])] == [
+        GameStatus.IN_PROGRESS
+    ]
+    await flows.leave_game(pool, people[2], str(game.id))
+    assert await reads.my_active_games(pool, people[2]) == []
+    await flows.end_game(pool, people[0], str(game.id))
+    assert await reads.my_active_games(pool, people[0]) == []

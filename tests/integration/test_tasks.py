@@ -77,7 +77,7 @@ async def workers_of(
 
 async def online(pool: asyncpg.Pool, tenant: uuid.UUID, project: ProjectView, *users: str) -> None:
     for user in users:
-        await flows.heartbeat(pool, worker(tenant, user), str(project.id))
+        await flows.heartbeat(pool, worker(tenant, user), str(project.id), CONFIG)
 
 
 async def superuser_fetch(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -454,7 +454,7 @@ async def test_another_tenant__finds_nothing_of_this_one(pool, tenant) -> None:
     with pytest.raises(NotFound):
         await flows.move(pool, worker(other, "ann"), str(mine.id), Action.ACCEPT, CONFIG)
     with pytest.raises(NotFound):
-        await flows.heartbeat(pool, worker(other, "ann"), str(project.id))
+        await flows.heartbeat(pool, worker(other, "ann"), str(project.id), CONFIG)
     assert await reads.my_assignments(pool, worker(other, "ann"), None) == []
 
 
