@@ -374,8 +374,9 @@ async def optimize_floor(
 
     Pinned and seated bookings keep their tables, and so does a booking someone is assigning
     right now (an open session); other staff's live holds and the tables of bookings outside
-    the plan are respected. A booking that has tables keeps some. CP-SAT searches for
-    ALLOT_OPTIMIZER_SECONDS off the event loop and the best plan found is kept. Without
+    the plan are respected; any other booking may get other tables, or lose them when that
+    seats more covers. CP-SAT searches for ALLOT_OPTIMIZER_SECONDS off the event loop and the
+    best plan found is kept. Without
     `apply` the answer is a preview; with it, the plan is written in one transaction (every
     changed booking's old tables released first, then the new ones taken, each through the
     rules and the exclusion constraint), or FloorChanged if the floor moved meanwhile in a way
@@ -416,6 +417,8 @@ async def optimize_floor(
                 locked = await _evening_booking(conn, b, decided.tables[b.id], found, b.current)
                 await store.commit(conn, locked, plan.unassign(locked.scope, config.rules))
         for b in order:
+            if not decided.tables[b.id]:
+                continue  # it loses its tables: released above
             locked = await _evening_booking(conn, b, decided.tables[b.id], found, ())
             assigned = plan.assign(locked.scope, decided.tables[b.id], config.rules)
             await store.commit(conn, locked, assigned)

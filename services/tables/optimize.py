@@ -9,11 +9,8 @@ order of importance (lexicographic):
 1. the seated covers (party sizes of the bookings with tables) are as many as possible;
 2. then the empty seats (per seated booking, its tables' maximum capacities minus the party)
    are as few as possible;
-3. then the moves (bookings that had tables and get another set) are as few as possible;
-
-and a booking that has tables keeps some: one whose current tables are still an allowed set
-(and do not clash with another such booking's, earlier in the input) is never left without
-tables, even to seat more covers. Its tables were promised to its guests.
+3. then the moves (bookings that had tables and get another set, or none) are as few as
+   possible. A booking whose tables must stay is pinned (staff pin the ones they promised).
 
 The sets a booking may get are exactly what rules.validate accepts on an empty floor: active
 tables of one zone, at most ``RulesConfig.max_combined_tables`` of them, that seat the party
@@ -441,9 +438,7 @@ def _solve_classes(
         hinted = [classes.class_set(hint[i]) for i in group if hint[i]]
         row = [model.new_int_var(0, size, f"n{g}_{k}") for k in range(len(sets))]
         n.append(row)
-        if keep[first] is not None and frozenset(hint[first]) == frozenset(b.current):
-            model.add(sum(row) == 1)  # a booking that has tables keeps some
-        elif len(row) > 1:
+        if len(row) > 1:
             model.add(sum(row) <= size)
         for cs, var in zip(sets, row, strict=True):
             coefficient = -w1 * b.party_size + w2 * (classes.seats(cs) - b.party_size)
@@ -581,9 +576,7 @@ def _solve_moves(
         hinted = frozenset(hint[i])
         row = [model.new_bool_var(f"x{i}_{k}") for k in range(len(sets))]
         x.append(row)
-        if current and hinted == current:
-            model.add_exactly_one(row)  # a booking that has tables keeps some
-        elif len(row) > 1:
+        if len(row) > 1:
             model.add_at_most_one(row)
         on: dict[UUID, list[cp_model.IntVar]] = {}
         for ids, var in zip(sets, row, strict=True):

@@ -144,18 +144,25 @@ async def test_optimize_floor__keeps_off_other_staffs_live_holds(pool) -> None:
         pool, world.staff("staff-2"), str(world.bookings["Cy"]), world.table_ids("T2"), CONFIG
     )
     assert held.status == "HELD"
+    # T2 is held for Cy: Ada cannot move there, so the most covers are Ben's 4 at T4.
     plan = await run(world, apply=True)
-    assert plan.moves == () and plan.covers_after == 2  # T2 is held: Ada cannot move there
-    assert await tables_of(world) == {"Ada": ["T4"]}
+    assert [(m.booking.guest_name, labels(m.to_tables)) for m in plan.moves] == [("Ada", [])]
+    assert [b.guest_name for b in plan.newly_seated] == ["Ben"]
+    assert await tables_of(world) == {"Ben": ["T4"]}
+    holds = await world.live_allocations()
+    assert [(h["label"], h["kind"]) for h in holds if h["kind"] == "HOLD"] == [("T2", "HOLD")]
 
 
-async def test_optimize_floor__a_booking_that_has_tables_keeps_some(pool) -> None:
+async def test_optimize_floor__a_pinned_booking_keeps_its_tables_over_more_covers(pool) -> None:
     world = await make_world(pool)
     await world.add_table("T4", 2, 4)
     await world.add_booking("Ada", party=2)
     await world.add_booking("Ben", party=4)
     await assign(world, "Ada", "T4")
-    plan = await run(world, apply=True)  # Ben's 4 covers would beat Ada's 2, but Ada stays
+    preview = await run(world, apply=False)  # Ben's 4 covers beat Ada's 2
+    assert [(m.booking.guest_name, labels(m.to_tables)) for m in preview.moves] == [("Ada", [])]
+    await flows.set_booking_pinned(pool, world.staff(), str(world.bookings["Ada"]), True)
+    plan = await run(world, apply=True)
     assert plan.moves == () and plan.newly_seated == ()
     assert await tables_of(world) == {"Ada": ["T4"]}
 

@@ -51,3 +51,13 @@ def test_prefer_room__never_reorders_a_lone_candidate_and_is_stable() -> None:
     tables = [table("A", 1, 4), table("B", 1, 4)]
     assert best(4, tables[:1], [waiting(4)]) == ["A"]
     assert best(4, tables, [waiting(2, hours_later=5)]) == ["A", "B"]
+
+
+def test_prefer_room__starts_where_a_booking_ends_rather_than_strand_the_time_before() -> None:
+    # A party of 4 for 19:00-21:00: B is taken until 19:00, A is free all evening. Best fit
+    # takes A (label order) and strands A's 17:30-19:00, so the party of 4 waiting for
+    # 17:30-19:30 has no table; starting on B right after its booking leaves A to them.
+    a, b = table("A", 1, 4), table("B", 1, 4)
+    taken = [alloc(b, start=START - timedelta(hours=2), end=START)]
+    assert best(4, [a, b], [], taken)[0] == "A"
+    assert best(4, [a, b], [waiting(4, hours_later=-1.5)], taken)[0] == "B"

@@ -130,7 +130,6 @@ def brute_force(
     ]
     seats = {t.id: t.max_capacity for t in tables}
     options: list[list[tuple[UUID, ...]]] = []
-    kept: list[EveningBooking] = []  # bookings that keep tables: current still valid, no clash
     for b in bookings:
         if b.pinned:
             options.append([b.current])
@@ -141,13 +140,6 @@ def brute_force(
                 ids = tuple(t.id for t in combo)
                 if not validate(info(b), ids, by_id(*tables), fixed, NOW, rules):
                     sets.append(ids)
-        keeps = b.current and any(set(ids) == set(b.current) for ids in sets[1:])
-        if keeps and not any(
-            set(k.current) & set(b.current) and k.starts_at < b.ends_at and b.starts_at < k.ends_at
-            for k in kept
-        ):
-            kept.append(b)
-            sets = sets[1:]  # a booking that has tables keeps some
         options.append(sets)
     best = (0, 0, 0)
     found = False
