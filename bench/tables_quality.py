@@ -46,7 +46,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench._stats import pct  # noqa: E402
 from services.tables.candidates import rank_candidates  # noqa: E402
-from services.tables.flows import AUTO_ASSIGN_CANDIDATES, LOOKAHEAD_CANDIDATES  # noqa: E402
+from services.tables.flows import (  # noqa: E402
+    AUTO_ASSIGN_CANDIDATES,
+    LOOKAHEAD_BOOKINGS,
+    LOOKAHEAD_CANDIDATES,
+)
 from services.tables.lookahead import prefer_room  # noqa: E402
 from services.tables.model import AllocationKind, BookingStatus  # noqa: E402
 from services.tables.optimize import (  # noqa: E402
@@ -122,15 +126,18 @@ def auto_assign(
     seated: Assignment = {}
     for b in order:
         if lookahead:
-            # waiting_bookings: assignable, of the restaurant, without tables (prefer_room
-            # skips the booking itself and those that do not overlap it)
-            waiting = [w for w in bookings if w.id not in seated]
+            # waiting_bookings: assignable, of the restaurant, without tables, the
+            # LOOKAHEAD_BOOKINGS nearest in start time (prefer_room skips the booking itself)
+            waiting = sorted(
+                (w for w in bookings if w.id not in seated),
+                key=lambda w: (abs((w.starts_at - b.starts_at).total_seconds()), w.id.int),
+            )[:LOOKAHEAD_BOOKINGS]
             t0 = time.perf_counter()
             ranked = rank_candidates(
                 b, tables, allocations, NOW, DEFAULT_CONFIG, LOOKAHEAD_CANDIDATES, free_only=True
             )
             if ranked:
-                ranked = prefer_room(b, ranked, waiting, tables, allocations, NOW)
+                ranked = prefer_room(b, ranked, waiting, allocations, NOW)
                 ranked = ranked[:AUTO_ASSIGN_CANDIDATES]
         else:
             t0 = time.perf_counter()

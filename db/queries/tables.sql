@@ -129,18 +129,21 @@ where restaurant_id = $1 and released_at is null
   and starts_at < upper($2::tstzrange) and during && $2::tstzrange
 
 -- name: waiting_bookings
--- The restaurant's bookings overlapping $2 that could be given tables and have none yet (what
--- autoAssign looks ahead to: services/tables/lookahead.py).
+-- The restaurant's bookings of the same day around $2 that could be given tables and have none
+-- yet, the $3 nearest in start time (what autoAssign looks ahead to:
+-- services/tables/lookahead.py).
 select b.id, b.restaurant_id, b.party_size, lower(b.during) as starts_at,
        upper(b.during) as ends_at, b.status, r.timezone
 from bookings b
 join restaurants r on r.id = b.restaurant_id
 where b.restaurant_id = $1 and b.status in ('PENDING', 'CONFIRMED')
   and b.starts_at > lower($2::tstzrange) - interval '12 hours'
-  and b.starts_at < upper($2::tstzrange) and b.during && $2::tstzrange
-  and not exists (
-    select 1 from allocations a
-    where a.booking_id = b.id and a.kind = 'ASSIGNMENT' and a.released_at is null)
+  and b.starts_at < upper($2::tstzrange) + interval '12 hours'
+  and b.id not in (  -- one scan of the restaurant's live assignments, hashed
+    select a.booking_id from allocations a
+    where a.restaurant_id = $1 and a.kind = 'ASSIGNMENT' and a.released_at is null)
+order by abs(extract(epoch from b.starts_at - lower($2::tstzrange))), b.id
+limit $3
 
 -- ------------------------------------------------------------------ flows
 -- Every flow that changes a booking's tables runs, in one transaction: open_scope (the locks

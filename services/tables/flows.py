@@ -59,6 +59,7 @@ T = TypeVar("T")
 ATTEMPTS = 4
 AUTO_ASSIGN_CANDIDATES = 5
 LOOKAHEAD_CANDIDATES = 8  # the free sets autoAssign weighs against the waiting bookings
+LOOKAHEAD_BOOKINGS = 150  # the waiting bookings it weighs them against: the nearest in time
 
 
 async def in_transaction(
@@ -236,10 +237,12 @@ async def auto_assign(
         )
         if not ranked:
             raise _no_tables(info, tables, allocations, now, config)
-        waiting = await conn.fetch(Q["waiting_bookings"], info.restaurant_id, found.row["during"])
-        ranked = prefer_room(
-            info, ranked, map(rules.booking_info, waiting), tables, allocations, now
-        )[:AUTO_ASSIGN_CANDIDATES]
+        waiting = await conn.fetch(
+            Q["waiting_bookings"], info.restaurant_id, found.row["during"], LOOKAHEAD_BOOKINGS
+        )
+        ranked = prefer_room(info, ranked, map(rules.booking_info, waiting), allocations, now)[
+            :AUTO_ASSIGN_CANDIDATES
+        ]
         locked = await _open(conn, bid, [t for c in ranked for t in c.table_ids])
         decided = plan.auto_assign(locked.scope, ranked, config.rules)
         if decided is None:  # every candidate was taken meanwhile (or the booking changed)
