@@ -67,6 +67,18 @@ def quiet_websocket_connections(*names: str) -> None:
             logger.addFilter(WebsocketConnectionsAtDebug(logger))
 
 
+# Paths whose last part is a secret (a shared poem's link is its own authority): logged without it.
+SECRET_PATHS: tuple[str, ...] = ("/poems/shared/",)
+
+
+def loggable_path(path: str) -> str:
+    """The path as the log shows it: a secret link's token replaced by `<token>`."""
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "<token>"
+    return path
+
+
 class RequestIdMiddleware:
     """Give each request an id (a safe incoming X-Request-ID, else a new one) and log it."""
 
@@ -101,7 +113,7 @@ class RequestIdMiddleware:
                 logging.INFO if scope["type"] == "http" else logging.DEBUG,
                 "%s %s %s %.1fms",
                 scope.get("method", "WS"),
-                scope.get("path"),
+                loggable_path(scope.get("path", "")),
                 status or "-",
                 (time.perf_counter() - start) * 1000,
             )

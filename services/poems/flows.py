@@ -97,15 +97,18 @@ async def _lock_member(conn: asyncpg.Connection, who: Principal, raw_id: str) ->
 
 
 async def count_attempt(pool: asyncpg.Pool, who: Principal, action: str, per_minute: int) -> None:
-    """Count one `action` ("join" or "line") by the caller; RateLimited once they have made
-    more than `per_minute` in the current minute.
-
-    Each attempt is counted in its own short transaction before the action runs, so a refused
-    attempt (a wrong join code) counts too: a run of guesses at join codes stops after
-    `joins_per_minute` of them. The counts are in the database, shared by every process.
+    """Count one `action` by the caller in its own short transaction, so that an attempt
+    refused afterwards (a wrong join code) still counts: a run of guesses at join codes stops
+    after `joins_per_minute` of them. The counts are in the database, shared by every process.
     """
     async with tenant_transaction(pool, who.tenant_id) as conn:
-        row = await _one(conn, Q["count_attempt"], who.user_id, action)
+        await _count(conn, who, action, per_minute)
+
+
+async def _count(conn: asyncpg.Connection, who: Principal, action: str, per_minute: int) -> None:
+    """Count one `action` ("join" or "line") by the caller in this transaction; RateLimited once
+    they have made more than `per_minute` in the current minute."""
+    row = await _one(conn, Q["count_attempt"], who.user_id, action)
     if row["used"] > per_minute:
         wait = max(1, math.ceil(row["seconds_left"]))
         what = "joins by code" if action == "join" else "lines"
@@ -259,19 +262,19 @@ async def submit_line(
 ) -> LineResult:
     """Write the caller's line of this round; the last line of a round advances the game.
 
-    Submissions are rate-limited per user. The line is planned from a read under a key-share
-    lock (submissions do not wait for one another); the UPDATE that counts it takes the game
-    row lock. If the game moved on in between (ended, or the same line stored by a concurrent
-    retry), the transaction rolls back and the submission is read and planned again.
+    Submissions are rate-limited per user (counted in the same transaction). The line is
+    planned from a read under a key-share lock (submissions do not wait for one another); the
+    UPDATE that counts it takes the game row lock. If the game moved on in between (ended, or
+    the same line stored by a concurrent retry), the transaction rolls back and the submission
+    is read and planned again.
     """
     who.require(Role.PLAYER)
     game_id = parse_id(raw_id)
     if game_id is None:
         raise no_such_game()
-    await count_attempt(pool, who, "line", config.lines_per_minute)
     for _ in range(_SUBMIT_ATTEMPTS):
         try:
-            plan = await _submit_once(pool, who, game_id, round_, text)
+            plan = await _submit_once(pool, who, game_id, round_, text, config)
         except _Changed:
             continue
         result = await _result(pool, who, game_id)
@@ -280,10 +283,18 @@ async def submit_line(
 
 
 async def _submit_once(
-    pool: asyncpg.Pool, who: Principal, game_id: UUID, round_: int, text: str
+    pool: asyncpg.Pool,
+    who: Principal,
+    game_id: UUID,
+    round_: int,
+    text: str,
+    config: PoemsConfig,
 ) -> StoredLine | NewLine:
-    """One attempt: read, plan, insert the line, count it (raises _Changed to retry)."""
+    """One attempt: count it against the caller's limit, read, plan, insert the line, count the
+    line (raises _Changed to retry). A refused submission writes nothing, its count included:
+    what the limit bounds is what gets through (new lines and retries of stored ones)."""
     async with tenant_transaction(pool, who.tenant_id) as conn:
+        await _count(conn, who, "line", config.lines_per_minute)
         game = await conn.fetchrow(Q["submit_read"], game_id, who.user_id, round_)
         if game is None:
             raise no_such_game()

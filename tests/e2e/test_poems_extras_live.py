@@ -5,6 +5,7 @@ RateLimited answers, and a stalled round advanced exactly once by two server pro
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from contextlib import AsyncExitStack
 from typing import Any
@@ -215,8 +216,9 @@ async def _finished_game(players: list[Seat]) -> str:
 
 
 async def test_shared_poem__anyone_reads_it_without_a_token_until_it_is_revoked(
-    server: RunningServer, token
+    server: RunningServer, token, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     async with seats(server, token, 2) as players:
         game_id = await _finished_game(players)
         link = (await players[1].http.data(SHARE, {"id": game_id, "poem": 0}))["sharePoem"]
@@ -251,6 +253,12 @@ async def test_shared_poem__anyone_reads_it_without_a_token_until_it_is_revoked(
                 assert (await web.get(link["url"])).status_code == 404
         finally:
             await anonymous.close()
+
+        # Allot logged the page without its token. (The test's own HTTP client logs its URLs,
+        # and this in-process uvicorn its access log, which `allot run` turns off.)
+        ours = [r.getMessage() for r in caplog.records if r.name.startswith("allot")]
+        assert any("/poems/shared/<token>" in m for m in ours)
+        assert not [m for m in ours if link["token"] in m]
 
         favorite = await players[0].http.data(FAVORITE, {"id": game_id, "poem": 1})
         assert favorite["favoritePoem"] == {"__typename": "Poem", "index": 1, "favoritedByMe": True}
