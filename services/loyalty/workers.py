@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from db.pool import SYSTEM_ROLE, create_pool
-from services.core.background import cancel, repeat
+from services.core import background
 from services.loyalty.config import LoyaltyConfig
 from services.loyalty.flows import run_sync
 from services.loyalty.model import SyncReport
@@ -70,18 +70,14 @@ class DailySync:
         system = await create_pool(dsn, min_size=1, max_size=2, role=SYSTEM_ROLE)
         app = await create_pool(dsn, min_size=1, max_size=1)
         scheduler = cls(system, app, config)
-        try:
-            await scheduler.run_once()
-        except Exception:
-            log.exception("the daily sync's first pass failed; it will be retried")
-        loop = repeat(
+        scheduler._task = await background.start(
             scheduler.run_once,
             log=log,
-            what="the daily sync",
+            what="daily sync pass",
+            name="loyalty-daily-sync",
             retry_seconds=RETRY_SECONDS,
             max_sleep_seconds=3600.0,  # wake hourly: clocks and zones move
         )
-        scheduler._task = asyncio.create_task(loop, name="loyalty-daily-sync")
         return scheduler
 
     async def run_once(self, now: datetime | None = None) -> float:
@@ -103,6 +99,6 @@ class DailySync:
 
     async def stop(self) -> None:
         """Stop the scheduler and close its pools."""
-        await cancel(self._task)
+        await background.cancel(self._task)
         await self._system.close()
         await self._app.close()

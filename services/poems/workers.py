@@ -25,7 +25,7 @@ from typing import cast
 import asyncpg
 
 from db.pool import SYSTEM_ROLE, create_pool
-from services.core.background import cancel, repeat
+from services.core import background
 from services.poems.config import PoemsConfig
 from services.poems.flows import fill_stalled_round
 from services.poems.reads import Q
@@ -80,18 +80,14 @@ class TurnClock:
         """Open a small allot_system pool, handle what is already due, then run."""
         pool = await create_pool(dsn, min_size=1, max_size=2, role=SYSTEM_ROLE)
         clock = cls(pool, config)
-        try:
-            await clock.run_once()
-        except Exception:
-            log.exception("the first turn clock pass failed; it will be retried")
-        loop = repeat(
+        clock._task = await background.start(
             clock.run_once,
             log=log,
             what="turn clock pass",
+            name="poems-turn-clock",
             retry_seconds=MAX_SLEEP_SECONDS,
             max_sleep_seconds=MAX_SLEEP_SECONDS,
         )
-        clock._task = asyncio.create_task(loop, name="poems-turn-clock")
         return clock
 
     async def run_once(self) -> float:
@@ -112,5 +108,5 @@ class TurnClock:
 
     async def stop(self) -> None:
         """Stop the worker and close its pool."""
-        await cancel(self._task)
+        await background.cancel(self._task)
         await self._pool.close()

@@ -18,7 +18,7 @@ import logging
 import asyncpg
 
 from db.pool import SYSTEM_ROLE, create_pool
-from services.core.background import cancel, repeat
+from services.core import background
 from services.tasks.reads import Q
 
 log = logging.getLogger(__name__)
@@ -50,18 +50,14 @@ class ReservationExpirer:
         """Open a small allot_system pool, expire what is already due, then run."""
         pool = await create_pool(dsn, min_size=1, max_size=2, role=SYSTEM_ROLE)
         expirer = cls(pool)
-        try:
-            await expirer.run_once()
-        except Exception:
-            log.exception("the first reservation expiry pass failed; it will be retried")
-        loop = repeat(
+        expirer._task = await background.start(
             expirer.run_once,
             log=log,
             what="reservation expiry pass",
+            name="tasks-reservation-expirer",
             retry_seconds=MAX_SLEEP_SECONDS,
             max_sleep_seconds=MAX_SLEEP_SECONDS,
         )
-        expirer._task = asyncio.create_task(loop, name="tasks-reservation-expirer")
         return expirer
 
     async def run_once(self) -> float:
@@ -75,5 +71,5 @@ class ReservationExpirer:
 
     async def stop(self) -> None:
         """Stop the worker and close its pool."""
-        await cancel(self._task)
+        await background.cancel(self._task)
         await self._pool.close()
