@@ -1,7 +1,8 @@
 """Live pages: a staff floor, a game's big screen, a work queue board, and an index.
 
-Plain HTML, CSS and ES modules from `static/`, no build step. The pages use only the public
-API: queries and mutations over `POST /graphql` with the bearer token, subscriptions over
+Plain HTML, CSS and ES modules from `static/`, no build step; the four pages are one
+template, `page.html`, with their title and module. The pages use only the public API:
+queries and mutations over `POST /graphql` with the bearer token, subscriptions over
 graphql-transport-ws on `/graphql`. The token never reaches these routes: the page reads it
 from the URL fragment or asks for it, and keeps it in sessionStorage.
 
@@ -22,6 +23,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 STATIC = Path(__file__).resolve().parent / "static"
+# Every page is the same document: a header with the connection state, and its module.
+PAGE = Path(__file__).resolve().parent / "page.html"
+PAGES = {"index": "Allot live pages", "floor": "Floor", "game": "Game", "tasks": "Work queue"}
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -44,14 +48,22 @@ class Asset:
     etag: str
 
 
+def _asset(body: bytes, content_type: str) -> Asset:
+    return Asset(body, content_type, '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
+
+
 def _load() -> dict[str, Asset]:
-    """Every file shipped in static/ (read once: the package's files do not change)."""
+    """Every file shipped in static/, and each page (`<name>.html`) from the one template
+    (read once: the package's files do not change)."""
     out: dict[str, Asset] = {}
     for path in sorted(STATIC.iterdir()):
         kind = CONTENT_TYPES.get(path.suffix)
         if path.is_file() and kind:
-            body = path.read_bytes()
-            out[path.name] = Asset(body, kind, '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
+            out[path.name] = _asset(path.read_bytes(), kind)
+    template = PAGE.read_text(encoding="utf-8")
+    for name, title in PAGES.items():
+        page = template.replace("{page}", name).replace("{title}", title)
+        out[f"{name}.html"] = _asset(page.encode(), CONTENT_TYPES[".html"])
     return out
 
 
