@@ -400,9 +400,8 @@ async def optimize_floor(
         config.rules,
         time_limit=config.optimizer_seconds,
     )
-    changed = [
-        b for b in found.bookings if set(decided.tables[b.id]) != set(b.current) and not b.pinned
-    ]
+    moved = {m.booking_id for m in decided.moves} | set(decided.newly_seated)
+    changed = [b for b in found.bookings if b.id in moved]
     if not (apply and changed):
         return _floor_plan(found, decided, found.views, applied=False)
 
